@@ -1,0 +1,29 @@
+"""cnnkit: the helper package of the CNN image-classification course.
+
+Submodules (imported on first use, so ``import cnnkit`` stays fast):
+
+* ``cnnkit.data``: the course datasets (download, offline data root, ``image_folder``)
+* ``cnnkit.ops``: NumPy reference implementations of convolution, pooling and activations
+* ``cnnkit.models``: the course's Keras models (the seeds' architectures rebuilt, and better ones)
+* ``cnnkit.exercises``: checkers for the notebooks' exercises
+* ``cnnkit.results``: record a notebook's headline metrics; timing
+* ``cnnkit.plots``: small plotting helpers with titles, labels and colour-blind-safe colours
+"""
+
+import importlib
+
+from .config import data_root, env_report, is_quick, pick, set_seed
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "data_root", "env_report", "is_quick", "pick", "set_seed", "record", "timer"]
+
+_SUBMODULES = {"data", "ops", "models", "exercises", "results", "plots", "fetch", "config", "student", "runner"}
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in {"record", "timer"}:
+        return getattr(importlib.import_module(".results", __name__), name)
+    raise AttributeError(f"module 'cnnkit' has no attribute {name!r}")

@@ -1,0 +1,135 @@
+"""``python -m cnnkit COMMAND``: the course's command line.
+
+* ``download [NAME ...|all]``: fetch datasets into the data root (for a workshop without network)
+* ``doctor``: the environment report and which datasets are present
+* ``student-edition OUT_DIR``: the notebooks without solutions
+* ``run-full NOTEBOOK ...``: execute notebooks at full size and save their metrics to ``results/``
+* ``syllabus``: rewrite the README's syllabus table from ``results/*.json``
+* ``colab-ref REF``: set the repository ref every notebook's Colab Setup cell installs
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _cmd_download(args) -> int:
+    from . import data
+    from .config import data_root
+
+    names = list(data.DATASETS) if not args.names or "all" in args.names else args.names
+    unknown = [n for n in names if n not in data.DATASETS]
+    if unknown:
+        print(f"Unknown dataset(s): {', '.join(unknown)}. Choose from: {', '.join(data.DATASETS)} or all.",
+              file=sys.stderr)
+        return 2
+    print(f"Data root: {data_root()}")
+    failed = 0
+    for name in names:
+        print(f"\n== {name}: {data.DATASETS[name]}")
+        try:
+            where = data.ENSURE[name]()
+            print(f"ready: {where}")
+        except data.DataNotFoundError as err:
+            print(err, file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
+
+
+def _cmd_doctor(args) -> int:
+    from . import data
+    from .config import env_report
+
+    env_report()
+    print("\nDatasets:")
+    missing = 0
+    for name, (present, detail) in data.status().items():
+        mark = "ok     " if present else "MISSING"
+        missing += not present
+        print(f"  {mark} {name:<14} {detail}")
+    if missing:
+        print(f"\n{missing} dataset(s) missing. Online, notebooks download them when first used; before a "
+              "workshop run  python -m cnnkit download all.")
+    return 0
+
+
+def _cmd_student(args) -> int:
+    from .student import write_student_edition
+
+    written = write_student_edition(args.notebooks, args.out_dir, overwrite=args.force)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_run_full(args) -> int:
+    from .runner import run_notebook
+
+    for nb in args.notebooks:
+        run_notebook(nb, results_dir=args.results, quick=args.quick, timeout=args.timeout)
+    return 0
+
+
+def _cmd_syllabus(args) -> int:
+    from .runner import update_readme
+
+    changed = update_readme(args.readme, args.results, check=args.check)
+    if args.check and changed:
+        print(f"{args.readme}: the syllabus table is out of date; run  python -m cnnkit syllabus", file=sys.stderr)
+        return 1
+    print(f"{args.readme}: syllabus table {'updated' if changed else 'already up to date'}")
+    return 0
+
+
+def _cmd_colab_ref(args) -> int:
+    from .student import set_colab_ref
+
+    for path in set_colab_ref(args.ref, args.notebooks):
+        print(f"updated {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cnnkit", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("download", help="download datasets into the data root (CNNKIT_DATA)",
+                       description="Download datasets into the data root ($CNNKIT_DATA, else data/ in the "
+                                   "checkout), verifying checksums. Datasets: fashion-mnist, cifar-10, "
+                                   "blood-cells, cats-vs-dogs, or all (the default).")
+    p.add_argument("names", nargs="*", metavar="NAME", help="dataset names, or 'all'")
+    p.set_defaults(func=_cmd_download)
+
+    p = sub.add_parser("doctor", help="print versions, GPU, data root and which datasets are present")
+    p.set_defaults(func=_cmd_doctor)
+
+    p = sub.add_parser("student-edition", help="write the notebooks with solutions removed")
+    p.add_argument("out_dir", help="folder to write into (created; existing files are not overwritten)")
+    p.add_argument("--notebooks", default="notebooks", help="source folder (default: notebooks)")
+    p.add_argument("--force", action="store_true", help="overwrite notebooks already in OUT_DIR")
+    p.set_defaults(func=_cmd_student)
+
+    p = sub.add_parser("run-full", help="run notebooks at full size and save their metrics")
+    p.add_argument("notebooks", nargs="+")
+    p.add_argument("--results", default="results", help="results folder (default: results)")
+    p.add_argument("--quick", action="store_true", help="reduced mode; writes to RESULTS/quick/ instead")
+    p.add_argument("--timeout", type=int, default=4 * 3600, help="seconds per cell (default 4 hours)")
+    p.set_defaults(func=_cmd_run_full)
+
+    p = sub.add_parser("syllabus", help="regenerate the README syllabus table from results/*.json")
+    p.add_argument("--readme", default="README.md")
+    p.add_argument("--results", default="results")
+    p.add_argument("--check", action="store_true", help="only check; exit 1 if the table is out of date")
+    p.set_defaults(func=_cmd_syllabus)
+
+    p = sub.add_parser("colab-ref", help="set the git ref the notebooks' Colab Setup cells install")
+    p.add_argument("ref")
+    p.add_argument("--notebooks", default="notebooks")
+    p.set_defaults(func=_cmd_colab_ref)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,146 @@
+"""Exercise checkers.
+
+Each notebook's checkers live in ``cnnkit.exercises.nbXX``. A checker compares a learner's answer with
+the right one and prints one sentence: ``✓`` and what was checked, or ``✗`` and what differs (type,
+shape, how many values, sign, direction), never the expected values themselves.
+
+A checker returns a :class:`Check`, which is truthy when the answer is right. With
+``CNNKIT_STRICT_CHECKS=1`` (set by the test suite) a wrong answer raises :class:`ExerciseFailed`, so a
+broken solution in a notebook fails CI.
+
+The building blocks below are what the per-notebook modules use:
+:func:`check_array`, :func:`check_number`, :func:`check_int`, :func:`check_choice`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+STRICT_ENV = "CNNKIT_STRICT_CHECKS"
+
+
+class ExerciseFailed(AssertionError):
+    """Raised for a wrong answer in strict mode (CI)."""
+
+
+class Check:
+    """The outcome of a checker: ``ok`` and a one-sentence ``message``; truthy when right."""
+
+    def __init__(self, ok: bool, message: str):
+        self.ok, self.message = bool(ok), message
+
+    def __bool__(self):
+        return self.ok
+
+    def __repr__(self):
+        return self.message
+
+    def _repr_markdown_(self):
+        return self.message
+
+
+def _done(ok: bool, message: str, quiet: bool = False) -> Check:
+    result = Check(ok, ("✓ " if ok else "✗ ") + message)
+    if not quiet:
+        print(result.message)
+    if not ok and os.environ.get(STRICT_ENV, "").strip() in {"1", "true", "yes"}:
+        raise ExerciseFailed(result.message)
+    return result
+
+
+def _as_array(answer):
+    """The answer as a NumPy array, or None when it is not array-like numbers."""
+    if hasattr(answer, "numpy") and callable(answer.numpy):  # tf.Tensor, keras tensors
+        answer = answer.numpy()
+    if isinstance(answer, (str, bytes, dict, set)) or answer is None:
+        return None
+    try:
+        arr = np.asarray(answer)
+    except (ValueError, TypeError):
+        return None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        return None
+    return arr
+
+
+def _typename(x) -> str:
+    return type(x).__name__
+
+
+def check_array(answer, expected, *, name: str = "your answer", atol: float = 1e-5, rtol: float = 1e-5,
+                quiet: bool = False) -> Check:
+    """Compare an array answer with the expected array: type, shape, then values (sign, transpose)."""
+    expected = np.asarray(expected)
+    arr = _as_array(answer)
+    if arr is None:
+        return _done(False, f"{name} should be an array of numbers (a NumPy array), but it is a {_typename(answer)}.",
+                     quiet)
+    if arr.shape != expected.shape:
+        hint = ""
+        if arr.size == expected.size:
+            hint = " (the same number of values: a reshape or transpose away?)"
+        elif arr.ndim == expected.ndim:
+            hint = " (check the output-size formula: padding and stride)"
+        return _done(False, f"{name} has shape {arr.shape}, expected {expected.shape}{hint}.", quiet)
+    arr = arr.astype(np.float64)
+    exp = expected.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        return _done(False, f"{name} contains NaN or infinite values.", quiet)
+    if np.allclose(arr, exp, atol=atol, rtol=rtol):
+        return _done(True, f"Correct: {name} has the right shape {arr.shape} and values.", quiet)
+    close = np.isclose(arr, exp, atol=atol, rtol=rtol)
+    wrong = int((~close).sum())
+    if np.any(exp != 0) and np.allclose(arr, -exp, atol=atol, rtol=rtol):
+        return _done(False, f"{name} has the right size but every value has the wrong sign.", quiet)
+    if arr.ndim >= 2 and arr.shape[0] == arr.shape[1] and np.allclose(np.swapaxes(arr, 0, 1), exp, atol=atol,
+                                                                       rtol=rtol):
+        return _done(False, f"{name} looks transposed: rows and columns are swapped.", quiet)
+    if np.any(exp != 0) and np.allclose(arr[::-1, ...] if arr.ndim else arr, exp, atol=atol, rtol=rtol):
+        return _done(False, f"{name} looks flipped upside down.", quiet)
+    first = tuple(int(i) for i in np.argwhere(~close)[0])
+    where = f"the first at index {first}" if first else "the value is off"
+    return _done(False, f"{name} has the right shape, but {wrong} of {arr.size} values differ ({where}).", quiet)
+
+
+def check_number(answer, expected, *, name: str = "your answer", rel: float = 1e-6, abs_tol: float = 1e-9,
+                 quiet: bool = False) -> Check:
+    """Compare a real number: type, then value (says whether the answer is too large or too small)."""
+    if hasattr(answer, "item") and np.ndim(answer) == 0:
+        answer = answer.item()
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        return _done(False, f"{name} should be a number, but it is a {_typename(answer)}.", quiet)
+    if not np.isfinite(answer):
+        return _done(False, f"{name} is {answer}, not a finite number.", quiet)
+    if abs(answer - expected) <= max(abs_tol, rel * abs(expected)):
+        return _done(True, f"Correct: {name} is right.", quiet)
+    direction = "too large" if answer > expected else "too small"
+    return _done(False, f"{name} is {direction}.", quiet)
+
+
+def check_int(answer, expected: int, *, name: str = "your answer", quiet: bool = False) -> Check:
+    """Compare a whole number exactly (a count, a size, a number of parameters)."""
+    if hasattr(answer, "item") and np.ndim(answer) == 0:
+        answer = answer.item()
+    if isinstance(answer, float) and answer.is_integer():
+        answer = int(answer)
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        return _done(False, f"{name} should be a whole number (int), but it is a {_typename(answer)}.", quiet)
+    if answer == expected:
+        return _done(True, f"Correct: {name} is right.", quiet)
+    direction = "too large" if answer > expected else "too small"
+    return _done(False, f"{name} is {direction}.", quiet)
+
+
+def check_choice(answer, expected, options, *, name: str = "your answer", quiet: bool = False) -> Check:
+    """Compare a choice among ``options`` (strings compared case-insensitively)."""
+    norm = (lambda v: v.strip().lower()) if isinstance(expected, str) else (lambda v: v)
+    if isinstance(expected, str) and not isinstance(answer, str):
+        return _done(False, f"{name} should be one of {list(options)} (a string), but it is a {_typename(answer)}.",
+                     quiet)
+    if norm(answer) not in [norm(o) for o in options]:
+        return _done(False, f"{name} must be one of {list(options)}.", quiet)
+    if norm(answer) == norm(expected):
+        return _done(True, f"Correct: {name} is right.", quiet)
+    return _done(False, f"{name} is not the right choice; reread the section above and try again.", quiet)

@@ -1,0 +1,88 @@
+"""Record a notebook's headline metrics, and time code.
+
+A notebook calls :func:`record` once per model it reports::
+
+    with cnnkit.timer() as t:
+        history = model.fit(...)
+    cnnkit.record("lenet", test_accuracy=acc, macro_f1=f1, epochs=len(history.epoch),
+                  train_seconds=t.seconds, data="Fashion-MNIST, full 60,000/10,000")
+
+In an interactive session that only prints the line. When ``python -m cnnkit run-full`` executes the
+notebook it sets ``CNNKIT_RESULTS`` to a file, and the entries are appended there (JSON lines); the
+runner then writes ``results/<notebook>.json`` with a description of the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+
+RESULTS_ENV = "CNNKIT_RESULTS"
+KNOWN_METRICS = ("test_accuracy", "macro_f1", "auc", "epochs", "train_seconds")
+
+_recorded: list = []
+
+
+def _plain(key, value):
+    if hasattr(value, "item"):  # NumPy / TensorFlow scalars
+        value = value.item()
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"metric {key!r} is {value}; record finite numbers only")
+        return value
+    raise TypeError(f"metric {key!r} must be a number, a string, a bool or None, got {type(value).__name__}")
+
+
+def record(model: str, **metrics) -> dict:
+    """Record the metrics of one model; returns the entry. See the module docstring."""
+    if not isinstance(model, str) or not model:
+        raise ValueError("record() needs the model's name as its first argument")
+    for key in ("test_accuracy", "macro_f1", "auc"):
+        value = metrics.get(key)
+        if value is not None and not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"{key} must be a fraction between 0 and 1, got {value!r}")
+    entry = {"model": model, **{k: _plain(k, v) for k, v in metrics.items()}}
+    _recorded.append(entry)
+    target = os.environ.get(RESULTS_ENV, "").strip()
+    if target:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry) + "\n")
+    shown = ", ".join(f"{k}={_fmt(v)}" for k, v in entry.items() if k != "model")
+    print(f"[recorded] {model}: {shown}")
+    return entry
+
+
+def _fmt(value):
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def recorded() -> list:
+    """Entries recorded so far in this Python process."""
+    return list(_recorded)
+
+
+def read_entries(path) -> list:
+    """The entries a notebook run appended to ``path`` (JSON lines)."""
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+class timer:
+    """Context manager measuring wall-clock seconds: ``with timer() as t: ...; t.seconds``."""
+
+    def __init__(self):
+        self.seconds = None
+
+    def __enter__(self):
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self._start
+        return False
