@@ -100,15 +100,15 @@ def offline() -> bool:
     return os.environ.get(OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _root_for_download(dataset: str) -> Path:
-    """The data root, checked to be usable for a download."""
+def _root_for_download(dataset: str, folder: Path, missing) -> Path:
+    """The data root, checked to be usable for a download of ``missing`` into ``folder``."""
     root = data_root()
     if os.environ.get(DATA_ENV, "").strip() and not root.exists():
         raise DataNotFoundError(
-            dataset, root / dataset, reason=f"{DATA_ENV} points to {root}, which does not exist (a typo?)"
+            dataset, folder, missing, reason=f"{DATA_ENV} points to {root}, which does not exist (a typo?)"
         )
     if offline():
-        raise DataNotFoundError(dataset, root / dataset, reason=f"{OFFLINE_ENV}=1 forbids downloads")
+        raise DataNotFoundError(dataset, folder, missing, reason=f"{OFFLINE_ENV}=1 forbids downloads")
     return root
 
 
@@ -126,7 +126,7 @@ def ensure_fashion_mnist() -> Path:
     missing = [name for name in _FASHION_FILES if not (folder / name).is_file()]
     if not missing:
         return folder
-    _root_for_download("fashion-mnist")
+    _root_for_download("fashion-mnist", folder, missing)
     errors = []
     for name in missing:
         for base in _FASHION_MIRRORS:
@@ -209,7 +209,7 @@ def ensure_cifar10() -> Path:
             "cifar-10", folder, missing,
             reason="the folder exists but is incomplete; move it aside and run the download again",
         )
-    _root_for_download("cifar-10")
+    _root_for_download("cifar-10", folder, missing)
     archive = folder.parent / "cifar-10-python.tar.gz"
     try:
         fetch.download(_CIFAR_URL, archive, _CIFAR_SHA256)
@@ -519,7 +519,7 @@ def ensure_blood_cells() -> Path:
     if base.exists() and any(base.iterdir()):
         raise DataNotFoundError("blood-cells", base, ["dataset2-master/images"],
                                 reason="the folder exists but has no dataset2-master/images inside")
-    _root_for_download("blood-cells")
+    _root_for_download("blood-cells", base, ["dataset2-master/images"])
     try:
         import kagglehub
 
@@ -576,7 +576,7 @@ def ensure_cats_vs_dogs() -> Path:
     if base.exists() and any(p for p in base.iterdir() if not p.name.startswith(".")):
         raise DataNotFoundError("cats-vs-dogs", base, ["PetImages/Cat", "PetImages/Dog"],
                                 reason="the folder exists but has no PetImages/Cat and PetImages/Dog inside")
-    root = _root_for_download("cats-vs-dogs")
+    root = _root_for_download("cats-vs-dogs", base, ["PetImages/Cat", "PetImages/Dog"])
     errors = []
     archive = root / "kagglecatsanddogs_5340.zip"
     try:

@@ -214,6 +214,8 @@ _ALLOWED = {
     ("numpy._core.multiarray", "scalar"): _numpy_scalar,
     ("numpy", "ndarray"): lambda: __import__("numpy").ndarray,
     ("numpy", "dtype"): lambda: __import__("numpy").dtype,
+    # Python 3 writes bytes inside protocol-2 pickles as _codecs.encode(str, "latin1"): pure data.
+    ("_codecs", "encode"): lambda: __import__("_codecs").encode,
 }
 
 
