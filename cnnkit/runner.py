@@ -1,0 +1,163 @@
+"""Run notebooks end to end and keep what they measured; build the README's syllabus table from it.
+
+``python -m cnnkit run-full notebooks/04_*.ipynb`` executes a notebook at full size (``CNNKIT_QUICK``
+unset) with nbclient. The notebook's :func:`cnnkit.record` calls land in ``results/<notebook>.json``
+together with the machine (CPU, cores, GPU, TensorFlow) and the wall time. ``--quick`` runs in reduced
+mode and writes ``results/quick/<notebook>.json`` instead, so a reduced run never overwrites a full one.
+Each file keeps one run per device (``cpu`` or the GPU's name); a new run replaces the old one.
+
+``python -m cnnkit syllabus`` rewrites the table between the README's syllabus markers from those files.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from .results import RESULTS_ENV, read_entries
+
+START, END = "<!-- syllabus:start -->", "<!-- syllabus:end -->"
+
+# notebook stem -> (what you learn, dataset)
+SYLLABUS = {
+    "00_setup_check": ("Check the installation, the GPU and the datasets", "all four"),
+    "01_pixels_and_convolution": ("Pixels as numbers; convolution by hand and in Keras; padding, stride",
+                                  "Fashion-MNIST, CIFAR-10, blood cells"),
+    "02_pooling_and_activations": ("Pooling, activations, softmax; a conv-ReLU-pool block", "CIFAR-10, blood cells"),
+    "03_blood_cells": ("A 4-class classifier from image folders, without leakage", "Blood Cell Images (Kaggle)"),
+    "04_lenet_fashion_mnist": ("LeNet-style CNN, validation, early stopping, error analysis", "Fashion-MNIST"),
+    "05_cifar10_augmentation": ("Augmentation layers, a stronger CNN, LR schedules, saving models", "CIFAR-10"),
+    "06_cats_vs_dogs_sigmoid": ("Binary classification with one sigmoid unit; thresholds, ROC", "PetImages"),
+}
+
+
+def device_label(info: dict) -> str:
+    return f"gpu: {info['gpus'][0]}" if info.get("gpus") else "cpu"
+
+
+def run_notebook(path, results_dir="results", quick: bool = False, timeout: int = 4 * 3600) -> Path:
+    """Execute ``path`` and write its results file; return that file's path."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from .config import env_info
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    out_dir = Path(results_dir) / ("quick" if quick else "")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved_env = dict(os.environ)
+    with tempfile.TemporaryDirectory() as tmp:
+        metrics = Path(tmp) / "metrics.jsonl"
+        os.environ[RESULTS_ENV] = str(metrics)
+        os.environ["CNNKIT_STRICT_CHECKS"] = "1"
+        if quick:
+            os.environ["CNNKIT_QUICK"] = "1"
+        else:
+            os.environ.pop("CNNKIT_QUICK", None)
+        try:
+            info = env_info()
+            print(f"running {path} ({info['mode']}, {device_label(info)}) ...", flush=True)
+            start = time.perf_counter()
+            NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            wall = time.perf_counter() - start
+            entries = read_entries(metrics)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved_env)
+    run = {
+        "mode": info["mode"],
+        "device": device_label(info),
+        "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "wall_seconds": round(wall, 1),
+        "machine": {k: info[k] for k in ("cpu", "cpu_count", "gpus", "platform", "python", "tensorflow", "keras",
+                                         "cnnkit", "data_root")},
+        "models": entries,
+    }
+    target = out_dir / f"{path.stem}.json"
+    doc = json.loads(target.read_text()) if target.exists() else {"notebook": f"notebooks/{path.name}", "runs": []}
+    doc["runs"] = [r for r in doc["runs"] if r["device"] != run["device"]] + [run]
+    target.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"wrote {target}: {len(entries)} model(s), {wall:.0f} s")
+    return target
+
+
+def _load(results_dir) -> tuple[dict, dict]:
+    full, quick = {}, {}
+    for store, folder in ((full, Path(results_dir)), (quick, Path(results_dir) / "quick")):
+        for f in sorted(folder.glob("*.json")):
+            store[f.stem] = json.loads(f.read_text())
+    return full, quick
+
+
+def _minutes(seconds) -> str:
+    if seconds is None:
+        return "not measured"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _run(doc, gpu: bool):
+    runs = [r for r in (doc or {}).get("runs", []) if r["device"].startswith("gpu") == gpu]
+    return runs[-1] if runs else None
+
+
+def _headline(run) -> str:
+    if not run or not run["models"]:
+        return ""
+    parts = []
+    for m in run["models"]:
+        bits = []
+        if m.get("test_accuracy") is not None:
+            bits.append(f"{100 * m['test_accuracy']:.1f}% test acc")
+        if m.get("auc") is not None:
+            bits.append(f"AUC {m['auc']:.3f}")
+        if m.get("epochs") is not None:
+            bits.append(f"{m['epochs']} ep")
+        if m.get("train_seconds") is not None:
+            bits.append(f"train {_minutes(m['train_seconds'])}")
+        parts.append(f"{m['model']}: " + ", ".join(bits))
+    return "; ".join(parts)
+
+
+def syllabus_table(results_dir="results") -> str:
+    """The README's syllabus table (Markdown), measured columns filled from the results files."""
+    full, quick = _load(results_dir)
+    rows = ["| Notebook | What you learn | Dataset | Reduced mode, CPU | Full size, CPU | Full size, GPU | "
+            "Full-size results (CPU run) |",
+            "|---|---|---|---|---|---|---|"]
+    for stem, (learn, dataset) in SYLLABUS.items():
+        q = _run(quick.get(stem), gpu=False)
+        cpu = _run(full.get(stem), gpu=False)
+        gpu = _run(full.get(stem), gpu=True)
+        gpu_cell = f"{_minutes(gpu['wall_seconds'])} ({gpu['device'][5:]})" if gpu else "not measured"
+        rows.append(f"| [{stem}](notebooks/{stem}.ipynb) | {learn} | {dataset} | "
+                    f"{_minutes(q['wall_seconds']) if q else 'not measured'} | "
+                    f"{_minutes(cpu['wall_seconds']) if cpu else 'not measured'} | {gpu_cell} | {_headline(cpu)} |")
+    machines = {r["machine"]["cpu"] + f" ({r['machine']['cpu_count']} cores)"
+                for doc in list(full.values()) + list(quick.values()) for r in doc["runs"]
+                if not r["device"].startswith("gpu")}
+    note = ("\n\nTimes are whole-notebook wall times from `python -m cnnkit run-full` (files in `results/`), "
+            f"measured on: {'; '.join(sorted(machines)) or 'no run yet'}. Data and sample sizes per model are in "
+            "the JSON files.")
+    return "\n".join(rows) + note
+
+
+def update_readme(readme="README.md", results_dir="results", check: bool = False) -> bool:
+    """Replace the table between the syllabus markers; return True if it changed (or would, with check)."""
+    readme = Path(readme)
+    text = readme.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise ValueError(f"{readme} has no {START} ... {END} markers")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    new = f"{head}{START}\n{syllabus_table(results_dir)}\n{END}{tail}"
+    if new == text:
+        return False
+    if not check:
+        readme.write_text(new, encoding="utf-8")
+    return True

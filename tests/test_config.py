@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+import cnnkit
+from cnnkit import config
+
+
+def test_data_root_from_env_and_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("CNNKIT_DATA", str(tmp_path))
+    assert cnnkit.data_root() == tmp_path.resolve()
+    monkeypatch.delenv("CNNKIT_DATA")
+    assert cnnkit.data_root() == config._CHECKOUT / "data"  # running from the checkout
+    monkeypatch.setattr(config, "_in_checkout", lambda: False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert cnnkit.data_root() == tmp_path / "cache" / "cnnkit"
+
+
+@pytest.mark.parametrize("value,quick", [("1", True), ("true", True), ("on", True), ("0", False), ("", False)])
+def test_quick_mode_and_pick(monkeypatch, value, quick):
+    monkeypatch.setenv("CNNKIT_QUICK", value)
+    assert cnnkit.is_quick() is quick
+    assert cnnkit.pick(full=30, quick=1) == (1 if quick else 30)
+
+
+def test_set_seed_makes_runs_repeatable():
+    import keras
+
+    cnnkit.set_seed(7)
+    a = (np.random.rand(3), keras.random.uniform((3,)).numpy())
+    cnnkit.set_seed(7)
+    b = (np.random.rand(3), keras.random.uniform((3,)).numpy())
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    with pytest.raises(ValueError):
+        cnnkit.set_seed(-1)
+    with pytest.raises(ValueError):
+        cnnkit.set_seed("42")
+
+
+def test_env_report_prints_the_facts(capsys, monkeypatch):
+    monkeypatch.setenv("CNNKIT_QUICK", "1")
+    info = cnnkit.env_report()
+    out = capsys.readouterr().out
+    for key in ("Python", "TensorFlow", "Keras", "cnnkit", "GPU", "Data root", "Mode"):
+        assert key in out
+    assert info["mode"] == "quick" and info["cnnkit"] == cnnkit.__version__
+    assert isinstance(info["gpus"], list) and info["cpu_count"] >= 1
+
+
+def test_lazy_submodules():
+    assert cnnkit.models.lenet5 is not None
+    with pytest.raises(AttributeError):
+        cnnkit.no_such_thing  # noqa: B018

@@ -1,0 +1,56 @@
+"""run-full writes results files; the README's syllabus table agrees with them."""
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cnnkit import runner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tiny_notebook(path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import cnnkit\ncnnkit.record('toy', test_accuracy=0.5 if cnnkit.is_quick() else 0.75, epochs=2)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_run_full_and_quick_never_overwrite_each_other(tmp_path):
+    nb = tiny_notebook(tmp_path / "04_toy.ipynb")
+    full = runner.run_notebook(nb, results_dir=tmp_path / "results")
+    quick = runner.run_notebook(nb, results_dir=tmp_path / "results", quick=True)
+    assert full == tmp_path / "results" / "04_toy.json" and quick == tmp_path / "results" / "quick" / "04_toy.json"
+    doc = json.loads(full.read_text())
+    (run,) = doc["runs"]
+    assert run["mode"] == "full" and run["device"] == "cpu" and run["models"][0]["test_accuracy"] == 0.75
+    assert {"cpu", "cpu_count", "gpus", "tensorflow"} <= set(run["machine"])
+    assert json.loads(quick.read_text())["runs"][0]["models"][0]["test_accuracy"] == 0.5
+    runner.run_notebook(nb, results_dir=tmp_path / "results")  # a second CPU run replaces the first
+    assert len(json.loads(full.read_text())["runs"]) == 1
+
+
+def test_syllabus_table_from_results(tmp_path):
+    (tmp_path / "quick").mkdir()
+    run = {"mode": "full", "device": "cpu", "wall_seconds": 600, "machine": {"cpu": "X", "cpu_count": 2},
+           "models": [{"model": "lenet", "test_accuracy": 0.9123, "epochs": 12, "train_seconds": 300}]}
+    gpu = dict(run, device="gpu: H100", wall_seconds=60)
+    (tmp_path / "04_lenet_fashion_mnist.json").write_text(json.dumps({"runs": [run, gpu]}))
+    table = runner.syllabus_table(tmp_path)
+    row = next(line for line in table.splitlines() if "04_lenet" in line)
+    assert "| 10 min | 60 s (H100) | lenet: 91.2% test acc, 12 ep, train 5 min |" in row
+    assert "X (2 cores)" in table
+
+
+def test_readme_table_matches_results():
+    assert runner.update_readme(ROOT / "README.md", ROOT / "results", check=True) is False, (
+        "README syllabus table is out of date: run  python -m cnnkit syllabus")
+
+
+def test_update_readme_needs_markers(tmp_path):
+    (tmp_path / "R.md").write_text("no markers")
+    with pytest.raises(ValueError):
+        runner.update_readme(tmp_path / "R.md", tmp_path)
