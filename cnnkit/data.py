@@ -252,6 +252,21 @@ def load_cifar10(limit: int | None = None):
     return (x_train[keep_train], y_train[keep_train]), (x_test[keep_test], y_test[keep_test])
 
 
+def cifar10_provenance() -> str:
+    """Describe the CIFAR-10 files in the data root: sizes, and whether the pixels are the official ones.
+
+    The offline pack's pickles are rebuilt from JPEGs (quality 75), so their pixels are lossy; their
+    ``filenames`` entries end in ``.jpg``, while the official ones end in ``.png``.
+    """
+    folder = ensure_cifar10()
+    train = sum(len(fetch.load_pickle(folder / f"data_batch_{i}")[b"labels"]) for i in range(1, 6))
+    test_batch = fetch.load_pickle(folder / "test_batch")
+    names = test_batch.get(b"filenames") or [b""]
+    kind = "lossy, rebuilt from JPEGs" if bytes(names[0]).endswith(b".jpg") else "official pixels"
+    size = "full set" if (train, len(test_batch[b"labels"])) == (50_000, 10_000) else "sample"
+    return f"CIFAR-10 {train:,}/{len(test_batch[b'labels']):,} ({size}; {kind})"
+
+
 # --------------------------------------------------------------------------------------------------
 # Image folders
 

@@ -141,6 +141,20 @@ def test_load_cifar10_from_pack(pack):
     assert np.bincount(y).tolist() == [50] * 10 and np.bincount(yt).tolist() == [50] * 10
 
 
+def test_cifar10_provenance(pack, data_root, monkeypatch):
+    monkeypatch.setenv("CNNKIT_DATA", str(pack))
+    assert data.cifar10_provenance() == "CIFAR-10 10,000/2,000 (sample; lossy, rebuilt from JPEGs)"
+    folder = data_root / "cifar-10" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = write_cifar_batch(folder / name, 3)
+        batch[b"filenames"] = [b"leptodactylus_pentadactylus_s_000004.png"] * 3
+        (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
+    (folder / "batches.meta").write_bytes(pickle.dumps({b"label_names": [b"airplane"]}, protocol=2))
+    monkeypatch.setenv("CNNKIT_DATA", str(data_root))
+    assert data.cifar10_provenance() == "CIFAR-10 15/3 (sample; official pixels)"
+
+
 def test_cifar_partial_folder_is_reported_not_overwritten(data_root):
     folder = data_root / "cifar-10" / "cifar-10-batches-py"
     folder.mkdir(parents=True)
