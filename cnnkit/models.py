@@ -43,6 +43,42 @@ def lenet5(input_shape=(28, 28, 1), num_classes: int = 10, rescale: bool = True)
     )
 
 
+def fashion_cnn(input_shape=(28, 28, 1), num_classes: int = 10, filters=(32, 64), dense: int = 256,
+                dropout: float = 0.5, translation: float = 0.1, flip: bool = True,
+                bn_momentum: float = 0.9, rescale: bool = True) -> keras.Sequential:
+    """Notebook 04's improvement on :func:`lenet5`: the same depth (two convolutions, a dense layer),
+    modernised.
+
+    Augmentation first (active only in training): random translation by up to ``translation`` of the
+    image size, filled with black like the background, with nearest-neighbour interpolation (whole-pixel
+    shifts, no blur), and a horizontal flip; no vertical flip or rotation, because every garment in the
+    dataset stands upright. Then per width in ``filters``: 3x3 conv (no bias) + batch norm + ReLU +
+    2x2 max-pool; a flattened head with dropout, a dense layer with batch norm + ReLU, dropout and a
+    softmax. 825,514 parameters with the defaults (704 of them batch-norm statistics, not trained).
+    ``bn_momentum`` 0.9 (Keras's default is 0.99) lets the running statistics that batch norm uses at
+    inference settle within a few dozen steps, which a short (reduced-mode) run needs.
+    """
+    aug = []
+    if translation:
+        aug.append(layers.RandomTranslation(translation, translation, fill_mode="constant",
+                                            interpolation="nearest", name="random_translation"))
+    if flip:
+        aug.append(layers.RandomFlip("horizontal", name="random_flip"))
+    stack = [keras.Input(shape=input_shape), *_rescale(rescale), *aug]
+    for i, width in enumerate(filters):
+        stack += [layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{i + 1}"),
+                  layers.BatchNormalization(momentum=bn_momentum, name=f"bn{i + 1}"),
+                  layers.Activation("relu", name=f"relu{i + 1}"),
+                  layers.MaxPooling2D(2, name=f"pool{i + 1}")]
+    stack += [layers.Flatten(name="flatten"), layers.Dropout(dropout / 2, name="dropout1"),
+              layers.Dense(dense, use_bias=False, name="dense"),
+              layers.BatchNormalization(momentum=bn_momentum, name="bn_dense"),
+              layers.Activation("relu", name="relu_dense"),
+              layers.Dropout(dropout, name="dropout2"),
+              layers.Dense(num_classes, activation="softmax", name="output")]
+    return keras.Sequential(stack, name="fashion_cnn")
+
+
 def seed_blood_cells(input_shape=(200, 200, 3), num_classes: int = 4, rescale: bool = True,
                      augment=None) -> keras.Sequential:
     """The blood-cell articles' CNN, fixed: the missing ``Flatten`` restored (10,250,788 parameters).
