@@ -1,0 +1,131 @@
+"""Checkers for notebook 02 (pooling and activations).
+
+Each checker computes the right answer itself (with :mod:`cnnkit.ops` or the formula) and prints one
+sentence saying whether the learner's answer is right and, if not, what differs; it never prints the
+expected value.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import ops
+from . import Check, ExerciseFailed, _as_array, _done, _typename, check_array, check_int
+
+# Exercise 4: Fashion-MNIST 28x28x1 -> Conv2D(8, 3x3, 'same') -> MaxPooling2D(2) -> Flatten -> Dense(10)
+EX4_INPUT, EX4_FILTERS, EX4_KERNEL, EX4_POOL, EX4_CLASSES = (28, 28, 1), 8, 3, 2, 10
+
+
+def _inner(check, *args, **kwargs) -> Check:
+    """Run a building-block checker silently, even in strict mode, so the caller reports once."""
+    try:
+        return check(*args, quiet=True, **kwargs)
+    except ExerciseFailed as err:
+        return Check(False, str(err))
+
+
+def _text(check: Check) -> str:
+    return check.message[2:]  # drop the leading tick or cross
+
+
+def exercise_grid() -> np.ndarray:
+    """Exercise 1's input: a fixed 6x6 array of small whole numbers (float64)."""
+    return np.random.default_rng(2024).integers(0, 10, size=(6, 6)).astype(np.float64)
+
+
+def exercise_layers():
+    """Exercise 2's two linear layers: ``(W1, b1, W2, b2)`` with shapes (4, 3), (3,), (3, 2), (2,)."""
+    rng = np.random.default_rng(14)
+    w1 = rng.integers(-3, 4, size=(4, 3)).astype(np.float64)
+    b1 = rng.integers(-2, 3, size=3).astype(np.float64)
+    w2 = rng.integers(-3, 4, size=(3, 2)).astype(np.float64)
+    b2 = rng.integers(-2, 3, size=2).astype(np.float64)
+    return w1, b1, w2, b2
+
+
+def check_avg_pool(pooled) -> Check:
+    """Exercise 1: 2x2 average pooling (stride 2) of :func:`exercise_grid`."""
+    grid = exercise_grid()
+    expected = ops.pool2d(grid, 2, mode="avg")
+    arr = _as_array(pooled)
+    if arr is not None and arr.shape == expected.shape and not np.allclose(arr, expected):
+        for mode in ("max", "min"):
+            if np.allclose(arr, ops.pool2d(grid, 2, mode=mode)):
+                return _done(False, f"pooled holds the {mode}imum of each window, not the average.")
+        if np.allclose(arr, ops.pool2d(grid, 2, mode="avg") * 4):
+            return _done(False, "pooled holds the sum of each window; divide by the number of values in it.")
+    return check_array(pooled, expected, name="pooled")
+
+
+def check_combined_linear(W, b) -> Check:
+    """Exercise 2: the single layer ``x @ W + b`` equal to ``(x @ W1 + b1) @ W2 + b2``."""
+    w1, b1, w2, b2 = exercise_layers()
+    w_ok = _inner(check_array, W, w1 @ w2, name="W")
+    if not w_ok:
+        arr = _as_array(W)
+        if arr is not None and arr.shape == (w2.shape[1], w1.shape[0]) and np.allclose(arr, (w1 @ w2).T):
+            return _done(False, "W is transposed: with row vectors x @ W, W has one row per input.")
+        return _done(False, _text(w_ok))
+    b_ok = _inner(check_array, b, b1 @ w2 + b2, name="b")
+    if not b_ok:
+        arr = _as_array(b)
+        if arr is not None and arr.shape == b2.shape:
+            if np.allclose(arr, b2):
+                return _done(False, "W is right, but b leaves out the first layer's bias (it passes through W2).")
+            if np.allclose(arr, b1 @ w2):
+                return _done(False, "W is right, but b leaves out the second layer's bias.")
+        return _done(False, "W is right, but " + _text(b_ok))
+    return _done(True, "Correct: W and b make one linear layer that equals the two stacked ones.")
+
+
+def check_stable_softmax(stable_softmax) -> Check:
+    """Exercise 3: a softmax of a 1-D array that gives finite values, with no warning, for large inputs."""
+    if not callable(stable_softmax):
+        return _done(False, f"stable_softmax should be a function, but it is a {_typename(stable_softmax)}.")
+    cases = [
+        np.array([1.0, 2.0, 3.0]),
+        np.array([1000.0, 0.0]),
+        np.array([-1000.0, 0.0, 1000.0, 999.0]),
+        np.array([-800.0, -801.0, -802.0]),
+        np.random.default_rng(3).normal(size=10) * 5,
+    ]
+    for z in cases:
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"), warnings.catch_warnings():
+                warnings.simplefilter("error", RuntimeWarning)
+                got = stable_softmax(z.copy())
+        except (FloatingPointError, RuntimeWarning) as err:
+            return _done(False, f"stable_softmax overflows or divides by zero on an input with values up to "
+                                f"{z.max():g} ({type(err).__name__}); shift the inputs before exp.")
+        except Exception as err:  # report the learner's error in one sentence
+            return _done(False, f"stable_softmax raised {type(err).__name__}: {err}")
+        arr = _as_array(got)
+        if arr is not None and arr.shape != z.shape:
+            return _done(False, f"stable_softmax returned shape {arr.shape} for an input of shape {z.shape}; "
+                                "it should return one probability per score.")
+        if arr is not None and np.all(np.isfinite(arr)):
+            if not np.isclose(arr.sum(), 1.0):
+                return _done(False, f"the outputs of stable_softmax for an input of {z.size} values do not sum to 1.")
+        result = _inner(check_array, got, ops.softmax(z), name=f"stable_softmax of {z.size} values", atol=1e-8)
+        if not result:
+            return _done(False, _text(result))
+    return _done(True, f"Correct: stable_softmax is right and finite on {len(cases)} inputs, large ones included.")
+
+
+def check_total_params(answer) -> Check:
+    """Exercise 4: parameters of 28x28x1 -> Conv2D(8, 3x3, same) -> MaxPooling2D(2) -> Flatten -> Dense(10)."""
+    h, w, c = EX4_INPUT
+    f, k, p, n = EX4_FILTERS, EX4_KERNEL, EX4_POOL, EX4_CLASSES
+    conv = k * k * c * f + f
+    dense = (h // p) * (w // p) * f * n + n
+    name = "the parameter count"
+    if isinstance(answer, (int, np.integer)) and not isinstance(answer, bool):
+        if int(answer) == conv + h * w * f * n + n:
+            return _done(False, f"{name} is too large: the pooling layer shrinks the maps before Flatten.")
+        if int(answer) == dense:
+            return _done(False, f"{name} is too small: add the convolution layer's parameters.")
+        if int(answer) == conv + dense - n - f:
+            return _done(False, f"{name} is too small: did you forget the biases?")
+    return check_int(answer, conv + dense, name=name)
