@@ -1,0 +1,208 @@
+"""Checkers of notebook 05: right answers pass; wrong shape, value and type fail without revealing the answer."""
+
+import numpy as np
+import pytest
+
+from cnnkit.exercises import ExerciseFailed, nb05
+
+
+@pytest.fixture
+def lenient(monkeypatch):
+    monkeypatch.delenv("CNNKIT_STRICT_CHECKS", raising=False)
+
+
+@pytest.fixture
+def image():
+    return np.random.default_rng(0).integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
+
+
+# ---------------------------------------------------------------- helpers the checkers rely on
+
+
+def test_seed_params_matches_keras():
+    from cnnkit import models
+
+    assert nb05.seed_params() == models.seed_cifar10().count_params() == 160_202
+
+
+def test_seed_params_same_padding_matches_keras():
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([keras.Input((32, 32, 3))] + [
+        layer for f in (32, 64, 128) for layer in (layers.Conv2D(f, 3, padding="same"), layers.MaxPooling2D())
+    ] + [layers.Flatten(), layers.Dense(128), layers.Dense(10)])
+    assert nb05.seed_params("same") == model.count_params() == 356_810
+
+
+def test_pad_and_crop_centre_is_identity_and_matches_a_shift(image):
+    assert np.array_equal(nb05.pad_and_crop(image, 4, 4), image)
+    crop = nb05.pad_and_crop(image, 1, 7)  # crop[i, j] = image[i - 3, j + 3]: content moves down 3, left 3
+    assert np.array_equal(crop[3:, :-3], image[:-3, 3:])
+    assert np.array_equal(crop[2, :-3], image[0, 3:])  # "symmetric" repeats the edge row ...
+    assert np.array_equal(crop[1, :-3], image[1, 3:])  # ... then mirrors the rows below it
+    with pytest.raises(ValueError):
+        nb05.pad_and_crop(image, 9, 0)
+
+
+def test_pad_and_crop_equals_keras_reflect_fill(image):
+    """Keras's fill_mode="reflect" (used by RandomTranslation) is NumPy's "symmetric" padding."""
+    from keras import ops
+
+    # output (x, y) samples input (x + 3, y - 3): the transform RandomTranslation builds for dx = -3, dy = +3
+    transform = np.array([[1, 0, 3, 0, 1, -3, 0, 0]], dtype="float32")
+    shifted = ops.image.affine_transform(image[None].astype("float32"), transform, interpolation="nearest",
+                                         fill_mode="reflect")
+    assert np.array_equal(ops.convert_to_numpy(shifted)[0], nb05.pad_and_crop(image, 1, 7).astype("float32"))
+
+
+def test_warmup_cosine_matches_keras_schedule():
+    import keras
+
+    spe = 7
+    schedule = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=19 * spe, warmup_target=0.4,
+                                                      warmup_steps=5 * spe)
+    expected = [float(schedule(e * spe)) for e in range(25)]
+    assert np.allclose(nb05.warmup_cosine(np.arange(25), 0.4, 5, 24), expected, atol=1e-6)
+
+
+def test_recall_per_class_handles_an_empty_row():
+    cm = np.array([[3, 1], [0, 0]])
+    assert np.allclose(nb05.recall_per_class(cm), [0.75, 0.0])
+
+
+# ---------------------------------------------------------------- Exercise 1: pad and crop
+
+
+def test_pad_and_crop_right(image, capsys):
+    answer = np.pad(image, ((4, 4), (4, 4), (0, 0)), mode="symmetric")[1:33, 7:39]
+    assert nb05.check_pad_and_crop(answer, image, top=1, left=7)
+    assert "✓" in capsys.readouterr().out
+
+
+def test_pad_and_crop_wrong_shape(image, lenient):
+    answer = np.pad(image, ((4, 4), (4, 4), (0, 0)), mode="symmetric")  # forgot to crop
+    result = nb05.check_pad_and_crop(answer, image, top=1, left=7)
+    assert not result and "shape (40, 40, 3)" in result.message
+
+
+def test_pad_and_crop_wrong_padding_mode(image, lenient):
+    answer = np.pad(image, ((4, 4), (4, 4), (0, 0)), mode="reflect")[1:33, 7:39]  # NumPy's reflect skips the edge
+    result = nb05.check_pad_and_crop(answer, image, top=1, left=7)
+    assert not result and "values differ" in result.message
+
+
+def test_pad_and_crop_wrong_type(image, lenient):
+    result = nb05.check_pad_and_crop("crop", image, top=1, left=7)
+    assert not result and "array" in result.message and "str" in result.message
+
+
+def test_pad_and_crop_strict_raises(image):
+    with pytest.raises(ExerciseFailed):
+        nb05.check_pad_and_crop(image, image, top=1, left=7)
+
+
+# ---------------------------------------------------------------- Exercise 2: parameters with padding="same"
+
+
+def test_same_padding_right(capsys):
+    assert nb05.check_same_padding_params(356_810)
+    assert "✓" in capsys.readouterr().out
+
+
+def test_same_padding_wrong_value_says_direction_only(lenient):
+    result = nb05.check_same_padding_params(160_202)  # the "valid" count
+    assert not result and "too small" in result.message
+    assert "356" not in result.message and "810" not in result.message
+
+
+def test_same_padding_accepts_numpy_int_and_whole_float():
+    assert nb05.check_same_padding_params(np.int64(356_810))
+    assert nb05.check_same_padding_params(356_810.0)
+
+
+def test_same_padding_wrong_type(lenient):
+    result = nb05.check_same_padding_params("356810")
+    assert not result and "whole number" in result.message
+
+
+def test_same_padding_strict_raises():
+    with pytest.raises(ExerciseFailed):
+        nb05.check_same_padding_params(162_202)
+
+
+# ---------------------------------------------------------------- Exercise 3: learning rate per epoch
+
+
+def _lrs(epochs=24, warmup=5, peak=0.4):
+    e = np.arange(epochs + 1)
+    return np.where(e < warmup, peak * e / warmup,
+                    peak * 0.5 * (1 + np.cos(np.pi * (e - warmup) / (epochs - warmup))))
+
+
+def test_lr_right(capsys):
+    assert nb05.check_lr_at_epochs(_lrs(), peak=0.4, warmup_epochs=5, epochs=24)
+    assert nb05.check_lr_at_epochs(_lrs(2, 1), peak=0.4, warmup_epochs=1, epochs=2)
+    assert nb05.check_lr_at_epochs(list(_lrs()), peak=0.4, warmup_epochs=5, epochs=24)  # a list is fine
+    assert "✓" in capsys.readouterr().out
+
+
+def test_lr_wrong_shape_off_by_one(lenient):
+    result = nb05.check_lr_at_epochs(_lrs()[:-1], peak=0.4, warmup_epochs=5, epochs=24)
+    assert not result and "(24,)" in result.message and "(25,)" in result.message
+
+
+def test_lr_wrong_value_without_warmup(lenient):
+    no_warmup = 0.4 * 0.5 * (1 + np.cos(np.pi * np.arange(25) / 24))
+    result = nb05.check_lr_at_epochs(no_warmup, peak=0.4, warmup_epochs=5, epochs=24)
+    assert not result and "values differ" in result.message
+    assert "0.4" not in result.message and "0.39" not in result.message
+
+
+def test_lr_wrong_type(lenient):
+    result = nb05.check_lr_at_epochs(0.4, peak=0.4, warmup_epochs=5, epochs=24)
+    assert not result and "shape ()" in result.message
+    result = nb05.check_lr_at_epochs(None, peak=0.4, warmup_epochs=5, epochs=24)
+    assert not result and "NoneType" in result.message
+
+
+def test_lr_strict_raises():
+    with pytest.raises(ExerciseFailed):
+        nb05.check_lr_at_epochs(np.zeros(25), peak=0.4, warmup_epochs=5, epochs=24)
+
+
+# ---------------------------------------------------------------- Exercise 4: recall from the confusion matrix
+
+
+@pytest.fixture
+def cm():
+    rng = np.random.default_rng(1)
+    m = rng.integers(0, 20, size=(10, 10))
+    return m + np.diag(rng.integers(50, 90, size=10))
+
+
+def test_recall_right(cm, capsys):
+    assert nb05.check_recall(np.diag(cm) / cm.sum(axis=1), cm)
+    assert "✓" in capsys.readouterr().out
+
+
+def test_recall_wrong_axis_is_precision(cm, lenient):
+    precision = np.diag(cm) / cm.sum(axis=0)
+    result = nb05.check_recall(precision, cm)
+    assert not result and "values differ" in result.message
+    assert f"{np.diag(cm)[0] / cm[0].sum():.3f}" not in result.message
+
+
+def test_recall_wrong_shape(cm, lenient):
+    result = nb05.check_recall(np.diag(cm) / cm.sum(axis=1, keepdims=True), cm)  # (10, 10) by broadcasting
+    assert not result and "shape (10, 10)" in result.message and "(10,)" in result.message
+
+
+def test_recall_wrong_type(cm, lenient):
+    result = nb05.check_recall({"airplane": 0.9}, cm)
+    assert not result and "dict" in result.message
+
+
+def test_recall_strict_raises(cm):
+    with pytest.raises(ExerciseFailed):
+        nb05.check_recall(np.ones(10), cm)
