@@ -11,6 +11,11 @@ Submodules (imported on first use, so ``import cnnkit`` stays fast):
 """
 
 import importlib
+import os
+
+# Quieten TensorFlow's C++ start-up logging (CUDA probing on CPU-only machines, oneDNN notes), which
+# learners otherwise see as alarming red text. Set TF_CPP_MIN_LOG_LEVEL yourself to see it again.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from .config import data_root, env_report, is_quick, pick, set_seed
 

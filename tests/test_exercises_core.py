@@ -72,3 +72,4 @@ def test_strict_mode_raises(monkeypatch):
         ex.check_int(5, 4, quiet=True)
     assert ex.check_int(4, 4, quiet=True)
     assert repr(ex.check_int(4, 4, quiet=True)).startswith("✓")
+    assert ex.check_int(4, 4, quiet=True)._ipython_display_() is None  # printed once, not shown again

@@ -37,8 +37,8 @@ class Check:
     def __repr__(self):
         return self.message
 
-    def _repr_markdown_(self):
-        return self.message
+    def _ipython_display_(self):
+        """Jupyter shows nothing more: the checker has already printed the message once."""
 
 
 def _done(ok: bool, message: str, quiet: bool = False) -> Check:
