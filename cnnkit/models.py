@@ -124,7 +124,8 @@ def seed_cats_dogs(input_shape=(64, 64, 3), rescale: bool = True, augment=None) 
     """The cats-vs-dogs article's classifier: conv 32@3x3, max-pool, dense 128, one sigmoid unit.
 
     Written as the article meant it (``Conv2D(32, (3, 3))``; its ``Convolution2D(32, 3, 3)`` would set
-    strides to 3 in Keras 2+). 3,937,409 parameters at 64x64x3; 66,065,537 at 256x256x3.
+    strides to 3 in Keras 2+). 3,937,409 parameters at 64x64x3; 66,065,537 at 256x256x3 (7,226,497 with
+    the literal stride 3). ``augment`` (e.g. :func:`augmentation`) runs first, then ``Rescaling``.
     """
     return keras.Sequential(
         [keras.Input(shape=input_shape), *_augment(augment), *_rescale(rescale),
@@ -135,6 +136,34 @@ def seed_cats_dogs(input_shape=(64, 64, 3), rescale: bool = True, augment=None) 
          layers.Dense(1, activation="sigmoid")],
         name="seed_cats_dogs",
     )
+
+
+def cats_dogs_cnn(input_shape=(128, 128, 3), filters=(32, 64, 128, 256), dropout: float = 0.3,
+                  bn_momentum: float = 0.9, augment=None, rescale: bool = True) -> keras.Sequential:
+    """A small binary CNN for cats vs dogs, the course's improvement on :func:`seed_cats_dogs`.
+
+    One block per entry of ``filters``: 3x3 conv (same padding, no bias), batch norm, ReLU, 2x2 max-pool.
+    Then global average pooling, dropout and one sigmoid unit (``P(class 1)``). Global average pooling
+    makes the parameter count independent of the input size: 390,113 with the default filters
+    (960 of them batch-norm moving statistics, not trained), against 3,937,409 for the article's model
+    at 64x64 and 66,065,537 at 256x256.
+
+    Batch norm uses ``bn_momentum=0.9`` (Keras's default is 0.99): the moving statistics used at inference
+    then settle within a few dozen steps, which a small dataset (20 batches per epoch for 640 photos) needs;
+    with 0.99 the validation accuracy stayed at 0.5 for 9 epochs on the course's 1,000-photo sample
+    (64x64, Adam 0.001).
+    """
+    stack = [keras.Input(shape=input_shape), *_augment(augment), *_rescale(rescale)]
+    for i, width in enumerate(filters):
+        stack += [layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"block{i + 1}_conv"),
+                  layers.BatchNormalization(momentum=bn_momentum, name=f"block{i + 1}_bn"),
+                  layers.Activation("relu", name=f"block{i + 1}_relu"),
+                  layers.MaxPooling2D(name=f"block{i + 1}_pool")]
+    stack.append(layers.GlobalAveragePooling2D(name="gap"))
+    if dropout:
+        stack.append(layers.Dropout(dropout, name="dropout"))
+    stack.append(layers.Dense(1, activation="sigmoid", name="output"))
+    return keras.Sequential(stack, name="cats_dogs_cnn")
 
 
 def vgg_style(input_shape, num_classes: int, filters=(32, 64, 128), convs_per_block: int = 2,
