@@ -424,8 +424,8 @@ def from_paths(paths, labels, class_names, image_size=(256, 256), batch_size: in
     ds = tf.data.Dataset.from_tensor_slices((paths, labels))
     if shuffle and not cache:
         ds = ds.shuffle(max(1, len(paths)), seed=seed, reshuffle_each_iteration=True)
+    # Files were checked before (index_folder), so the length stays known and Keras can show progress.
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.ignore_errors()  # belt and braces: a file that passed the check but fails to decode is dropped
     if cache:
         ds = ds.cache(cache if isinstance(cache, str) else "")
         if shuffle:
