@@ -259,19 +259,21 @@ def augmentation(flip: str | None = "horizontal", rotation: float = 0.0, transla
     """Random augmentation layers, active only in training (``model.fit``), identity at inference.
 
     ``rotation`` is a fraction of a full turn (0.05 = up to 18 degrees); ``translation`` and ``zoom``
-    are fractions of the image size. Zero turns a transform off.
+    are fractions of the image size. Zero turns a transform off. Each layer gets its own seed
+    (``seed``, ``seed + 1``, ...): layers sharing one seed would draw correlated random numbers.
     """
+    seeds = iter(range(seed, seed + 5)) if seed is not None else iter([None] * 5)
     stack = []
     if flip:
-        stack.append(layers.RandomFlip(flip, seed=seed))
+        stack.append(layers.RandomFlip(flip, seed=next(seeds)))
     if rotation:
-        stack.append(layers.RandomRotation(rotation, fill_mode="reflect", seed=seed))
+        stack.append(layers.RandomRotation(rotation, fill_mode="reflect", seed=next(seeds)))
     if translation:
-        stack.append(layers.RandomTranslation(translation, translation, fill_mode="reflect", seed=seed))
+        stack.append(layers.RandomTranslation(translation, translation, fill_mode="reflect", seed=next(seeds)))
     if zoom:
-        stack.append(layers.RandomZoom(zoom, fill_mode="reflect", seed=seed))
+        stack.append(layers.RandomZoom(zoom, fill_mode="reflect", seed=next(seeds)))
     if contrast:
-        stack.append(layers.RandomContrast(contrast, seed=seed))
+        stack.append(layers.RandomContrast(contrast, seed=next(seeds)))
     if not stack:
         raise ValueError("augmentation() with every transform off; pass augment=None instead")
     return keras.Sequential(stack, name=name)
