@@ -16,7 +16,9 @@ loops over pixels.
 
 "Same" padding follows TensorFlow: along an axis of length ``n`` with kernel ``k`` and stride ``s`` the
 output has ``ceil(n / s)`` values and ``pad_total = max((ceil(n / s) - 1) * s + k - n, 0)`` zeros are
-added, ``pad_total // 2`` before and the rest after (so an even kernel pads one more at the end).
+added, ``pad_total // 2`` before and the rest after: whenever ``pad_total`` is odd, the extra zero goes at
+the end. At stride 1 ``pad_total = kernel - 1``, so that happens exactly for even kernels; at larger strides
+it depends on ``n`` too (``n=28, k=3, s=2`` pads ``(0, 1)``; ``n=32, k=4, s=2`` pads ``(1, 1)``).
 """
 
 from __future__ import annotations
@@ -93,7 +95,11 @@ def output_size(n, kernel, stride=1, padding="valid") -> int:
 
 
 def same_padding(n, kernel, stride=1) -> tuple[int, int]:
-    """``(before, after)``: the zeros TensorFlow's ``"same"`` padding adds along an axis of length ``n``."""
+    """``(before, after)``: the zeros TensorFlow's ``"same"`` padding adds along an axis of length ``n``.
+
+    The total is ``max((ceil(n / stride) - 1) * stride + kernel - n, 0)``; an odd total puts the extra zero
+    after (at the end).
+    """
     n = _positive_int(n, "n (the input length)")
     k = _positive_int(kernel, "kernel (the window length)")
     s = _positive_int(stride, "stride")
@@ -222,7 +228,11 @@ def relu(x) -> np.ndarray:
 
 
 def leaky_relu(x, negative_slope=0.2) -> np.ndarray:
-    """``x`` for ``x >= 0``, ``negative_slope * x`` otherwise (Keras's default slope is 0.2)."""
+    """``x`` for ``x >= 0``, ``negative_slope * x`` otherwise.
+
+    The default slope, 0.2, is that of ``keras.activations.leaky_relu`` (and ``activation="leaky_relu"``);
+    the layer ``keras.layers.LeakyReLU`` defaults to 0.3.
+    """
     x = _float_array(x, "x")
     return np.where(x >= 0, x, negative_slope * x).astype(x.dtype, copy=False)
 

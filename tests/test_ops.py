@@ -51,7 +51,8 @@ def test_conv2d_matches_tf_nn_conv2d(case):
                              ops.output_size(x.shape[1], k.shape[1], sw, padding))
 
 
-@pytest.mark.parametrize("n,k,s", [(7, 2, 1), (7, 4, 2), (8, 2, 2), (9, 4, 3), (5, 6, 1), (6, 2, 4)])
+@pytest.mark.parametrize("n,k,s", [(7, 2, 1), (7, 4, 2), (8, 2, 2), (9, 4, 3), (5, 6, 1), (6, 2, 4), (28, 3, 2),
+                                   (32, 4, 2)])
 def test_conv2d_same_uneven_padding_for_even_kernels(n, k, s):
     rng = np.random.default_rng(n * 100 + k * 10 + s)
     x = rng.normal(size=(n, n + 1, 2)).astype("float32")
@@ -147,7 +148,22 @@ def test_softmax_axis_and_leaky_slope():
         np.testing.assert_allclose(ops.softmax(x, axis=axis).sum(axis=axis), 1.0)
     expected = keras.ops.convert_to_numpy(keras.activations.leaky_relu(x, negative_slope=0.1))
     np.testing.assert_allclose(ops.leaky_relu(x, negative_slope=0.1), expected, rtol=1e-6)
-    assert ops.leaky_relu(-10.0) == pytest.approx(-2.0)  # Keras's default slope is 0.2
+    assert ops.leaky_relu(-10.0) == pytest.approx(-2.0)  # keras.activations.leaky_relu's default slope is 0.2
+    default = keras.ops.convert_to_numpy(keras.activations.leaky_relu(np.array([-10.0])))
+    np.testing.assert_allclose(ops.leaky_relu(np.array([-10.0])), default)
+    # ... but the layer's default differs (notebook 02 says so)
+    layer_out = keras.ops.convert_to_numpy(keras.layers.LeakyReLU()(np.array([[-10.0]], dtype="float32")))
+    assert layer_out[0, 0] == pytest.approx(-3.0)
+
+
+@pytest.mark.parametrize("n,k,s,pads", [(28, 3, 1, (1, 1)), (7, 4, 1, (1, 2)), (28, 3, 2, (0, 1)), (32, 4, 2, (1, 1)),
+                                        (32, 5, 2, (1, 2)), (6, 1, 1, (0, 0))])
+def test_same_padding_odd_total_puts_the_extra_zero_at_the_end(n, k, s, pads):
+    assert ops.same_padding(n, k, s) == pads
+    before, after = pads
+    assert after - before == (before + after) % 2
+    if s == 1:
+        assert before + after == k - 1  # at stride 1 the total is k - 1: uneven exactly for even kernels
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
