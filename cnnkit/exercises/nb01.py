@@ -62,13 +62,17 @@ def check_my_conv2d(my_conv2d) -> Check:
             return _done(False, f"my_conv2d raised {type(err).__name__} on a {image.shape} image with a "
                                 f"{kernel.shape} kernel: {err}")
         expected = ops.conv2d(image, kernel)
+        name = f"my_conv2d on a {image.shape} image with a {kernel.shape} kernel"
         arr = _as_array(got)
-        if arr is not None and arr.shape == expected.shape and not np.allclose(arr, expected):
+        if arr is not None and arr.shape != expected.shape:
+            return _done(False, f"{name} returned shape {arr.shape}, expected {expected.shape}: the kernel should "
+                                "visit only the positions where it lies entirely inside the image, moving one "
+                                "pixel at a time (H - kh + 1 rows, W - kw + 1 columns).")
+        if arr is not None and not np.allclose(arr, expected):
             if np.allclose(arr, ops.conv2d(image, kernel[::-1, ::-1])):
-                return _done(False, "my_conv2d flips the kernel (true convolution); a conv layer slides it "
-                                    "unflipped (cross-correlation).")
-        result = _inner(check_array, got, expected,
-                        name=f"my_conv2d on a {image.shape} image with a {kernel.shape} kernel")
+                return _done(False, "my_conv2d uses the kernel upside down and left-right reversed (rotated by "
+                                    "180°); multiply each patch by the kernel as it is, patch[a, b] * kernel[a, b].")
+        result = _inner(check_array, got, expected, name=name)
         if not result:
             return _done(False, _text(result))
     return _done(True, f"Correct: my_conv2d matches a conv layer's computation on {len(cases)} test images.")
