@@ -41,15 +41,23 @@ def test_avg_pool_right(lenient, capsys):
     (lambda g: g.reshape(3, 2, 3, 2).max(axis=(1, 3)), "maximum of each window"),
     (lambda g: g.reshape(3, 2, 3, 2).min(axis=(1, 3)), "minimum of each window"),
     (lambda g: g.reshape(3, 2, 3, 2).sum(axis=(1, 3)), "sum of each window"),
-    (lambda g: g.reshape(2, 3, 2, 3).mean(axis=(1, 3)), "has shape (2, 2)"),
+    (lambda g: g.reshape(2, 3, 2, 3).mean(axis=(1, 3)), "grid.reshape(2, 3, 2, 3).mean(axis=(1, 3))"),
+    (lambda g: g.reshape(3, 2, 3, 2).mean(axis=(0, 2)), "which axes have length 2"),
+    (lambda g: g.reshape(3, 2, 3, 2).mean(axis=(1, 2)), "axes (1, 2) are not the two axes inside"),
+    (lambda g: g.reshape(3, 3, 2, 2).mean(axis=(2, 3)), "does not put each 2x2 window"),
+    (lambda g: g.reshape(3, 2, 3, 2).mean(axis=1), "along one axis only"),
+    (lambda g: _avg(g).T, "transposed"),
     (lambda g: g[::2, ::2], "values differ"),
     (lambda g: _avg(g).ravel(), "has shape (9,)"),
+    (lambda g: np.zeros((3, 4)), "has shape (3, 4)"),
     (lambda g: "3x3", "array of numbers"),
+    (lambda g: None, "array of numbers"),
 ])
 def test_avg_pool_wrong(lenient, make, words):
     result = nb02.check_avg_pool(make(nb02.exercise_grid()))
-    assert not result and words in result.message
+    assert not result and words in result.message, result.message
     _values_not_in(result.message, _avg(nb02.exercise_grid()))
+    assert "padding" not in result.message and "stride" not in result.message  # no conv-layer hint here
 
 
 def test_avg_pool_strict_raises():
@@ -62,7 +70,7 @@ def test_avg_pool_strict_raises():
 
 def test_combined_linear_right(lenient):
     w1, b1, w2, b2 = nb02.exercise_layers()
-    assert not np.allclose(b1 @ w2, 0)  # otherwise forgetting b1 would pass
+    assert np.all(b1 != 0) and np.all(b2 != 0) and np.all(b1 @ w2 != 0)  # forgetting a bias never passes
     assert nb02.check_combined_linear(w1 @ w2, b1 @ w2 + b2)
     x = np.random.default_rng(0).normal(size=(5, 4))
     np.testing.assert_allclose((x @ w1 + b1) @ w2 + b2, x @ (w1 @ w2) + (b1 @ w2 + b2))
@@ -73,18 +81,21 @@ def test_combined_linear_wrong(lenient):
     w, b = w1 @ w2, b1 @ w2 + b2
     cases = [
         ((w.T, b), "transposed"),
-        ((w1, b), "has shape (4, 3)"),
+        ((w1, b), "W has shape (4, 3), expected (4, 2): one row per input value"),
         ((w + 1, b), "values differ"),
         ((w, b2), "leaves out the first layer's bias"),
         ((w, b1 @ w2), "leaves out the second layer's bias"),
-        ((w, b + 1), "W is right, but b has the right shape"),
-        ((w, b[None]), "has shape (1, 2)"),
+        ((w, b1 + 0), "the first bias must pass through W2"),
+        ((w, b + 1), "W is right; b has the right shape, but 2 of 2 values differ"),
+        ((w, b[None]), "b has shape (1, 2), expected (2,)"),
         (("W", b), "array of numbers"),
         ((w, None), "array of numbers"),
     ]
     for (answer_w, answer_b), words in cases:
         result = nb02.check_combined_linear(answer_w, answer_b)
         assert not result and words in result.message, (words, result.message)
+        assert "but b has the right shape, but" not in result.message  # one clause per sentence
+        assert "padding" not in result.message and "stride" not in result.message
         _values_not_in(result.message, np.concatenate([w.ravel(), b]))
 
 

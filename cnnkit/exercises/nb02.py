@@ -36,7 +36,10 @@ def exercise_grid() -> np.ndarray:
 
 
 def exercise_layers():
-    """Exercise 2's two linear layers: ``(W1, b1, W2, b2)`` with shapes (4, 3), (3,), (3, 2), (2,)."""
+    """Exercise 2's two linear layers: ``(W1, b1, W2, b2)`` with shapes (4, 3), (3,), (3, 2), (2,).
+
+    Every bias value is nonzero, and so is ``b1 @ W2``: leaving out either bias gives a wrong answer.
+    """
     rng = np.random.default_rng(14)
     w1 = rng.integers(-3, 4, size=(4, 3)).astype(np.float64)
     b1 = rng.integers(-2, 3, size=3).astype(np.float64)
@@ -45,38 +48,84 @@ def exercise_layers():
     return w1, b1, w2, b2
 
 
+# Exercise 1: the reshapes of the 6x6 grid a learner might try, and the axes they might average over
+_RIGHT_RESHAPE, _RIGHT_AXES = (3, 2, 3, 2), (1, 3)
+_RESHAPES = [(3, 2, 3, 2), (3, 3, 2, 2), (2, 2, 3, 3), (2, 3, 2, 3), (3, 2, 2, 3), (2, 3, 3, 2)]
+_AXES = [(1, 3), (0, 2), (0, 1), (2, 3), (1, 2), (0, 3), (0,), (1,), (2,), (3,)]
+
+
+def _wrong_reshape_hint(arr, grid):
+    """A sentence for an answer that averages some reshape of ``grid`` over the wrong axes, or None."""
+    for shape in _RESHAPES:
+        for axes in _AXES:
+            if (shape, axes) == (_RIGHT_RESHAPE, _RIGHT_AXES):
+                continue
+            candidate = grid.reshape(shape).mean(axis=axes)
+            if candidate.shape != arr.shape or not np.allclose(candidate, arr):
+                continue
+            what = f"pooled looks like grid.reshape{shape}.mean(axis={axes if len(axes) > 1 else axes[0]})"
+            if len(axes) == 1:
+                return (f"{what}: that averages along one axis only; a 2x2 window spans two rows and two "
+                        "columns, so average over two axes.")
+            if shape == _RIGHT_RESHAPE:
+                return (f"{what}: the reshape is right, but axes {axes} are not the two axes inside each 2x2 "
+                        f"window. In an array of shape {shape}, which axes have length 2?")
+            return (f"{what}: that reshape does not put each 2x2 window of grid on two axes of its own "
+                    "(reshape fills the new axes in the grid's row order). Reshape to (3, 2, 3, 2) as the hint "
+                    "says: (window row, row inside the window, window column, column inside the window).")
+    return None
+
+
 def check_avg_pool(pooled) -> Check:
     """Exercise 1: 2x2 average pooling (stride 2) of :func:`exercise_grid`."""
     grid = exercise_grid()
     expected = ops.pool2d(grid, 2, mode="avg")
     arr = _as_array(pooled)
-    if arr is not None and arr.shape == expected.shape and not np.allclose(arr, expected):
-        for mode in ("max", "min"):
-            if np.allclose(arr, ops.pool2d(grid, 2, mode=mode)):
-                return _done(False, f"pooled holds the {mode}imum of each window, not the average.")
-        if np.allclose(arr, ops.pool2d(grid, 2, mode="avg") * 4):
-            return _done(False, "pooled holds the sum of each window; divide by the number of values in it.")
+    if arr is not None and not (arr.shape == expected.shape and np.allclose(arr, expected)):
+        if arr.shape == expected.shape:
+            for mode in ("max", "min"):
+                if np.allclose(arr, ops.pool2d(grid, 2, mode=mode)):
+                    return _done(False, f"pooled holds the {mode}imum of each window, not the average.")
+            if np.allclose(arr, ops.pool2d(grid, 2, mode="avg") * 4):
+                return _done(False, "pooled holds the sum of each window; divide by the number of values in it.")
+        hint = _wrong_reshape_hint(arr.astype(np.float64), grid)
+        if hint:
+            return _done(False, hint)
+        if arr.shape != expected.shape:
+            extra = " (the same number of values: a reshape away?)" if arr.size == expected.size else ""
+            return _done(False, f"pooled has shape {arr.shape}, expected {expected.shape}: one average per 2x2 "
+                                f"window of the 6x6 grid{extra}.")
     return check_array(pooled, expected, name="pooled")
 
 
 def check_combined_linear(W, b) -> Check:
     """Exercise 2: the single layer ``x @ W + b`` equal to ``(x @ W1 + b1) @ W2 + b2``."""
     w1, b1, w2, b2 = exercise_layers()
-    w_ok = _inner(check_array, W, w1 @ w2, name="W")
-    if not w_ok:
-        arr = _as_array(W)
-        if arr is not None and arr.shape == (w2.shape[1], w1.shape[0]) and np.allclose(arr, (w1 @ w2).T):
+    w_expected, b_expected = w1 @ w2, b1 @ w2 + b2
+    arr = _as_array(W)
+    if arr is not None and arr.shape != w_expected.shape:
+        if arr.shape == w_expected.T.shape and np.allclose(arr, w_expected.T):
             return _done(False, "W is transposed: with row vectors x @ W, W has one row per input.")
+        return _done(False, f"W has shape {arr.shape}, expected {w_expected.shape}: one row per input value "
+                            f"({w1.shape[0]}) and one column per output of the second layer ({w2.shape[1]}).")
+    w_ok = _inner(check_array, W, w_expected, name="W")
+    if not w_ok:
         return _done(False, _text(w_ok))
-    b_ok = _inner(check_array, b, b1 @ w2 + b2, name="b")
+    arr = _as_array(b)
+    if arr is not None and arr.shape != b_expected.shape:
+        if arr.shape == b1.shape:
+            return _done(False, f"W is right; b has shape {arr.shape}, the size of the first layer's output; the "
+                                f"combined layer has {b2.size} outputs, so the first bias must pass through W2 too.")
+        return _done(False, f"W is right; b has shape {arr.shape}, expected {b_expected.shape}: one bias per "
+                            "output.")
+    b_ok = _inner(check_array, b, b_expected, name="b")
     if not b_ok:
-        arr = _as_array(b)
-        if arr is not None and arr.shape == b2.shape:
+        if arr is not None:
             if np.allclose(arr, b2):
                 return _done(False, "W is right, but b leaves out the first layer's bias (it passes through W2).")
             if np.allclose(arr, b1 @ w2):
                 return _done(False, "W is right, but b leaves out the second layer's bias.")
-        return _done(False, "W is right, but " + _text(b_ok))
+        return _done(False, "W is right; " + _text(b_ok))
     return _done(True, "Correct: W and b make one linear layer that equals the two stacked ones.")
 
 
