@@ -200,3 +200,58 @@ def test_left_half_strict_raises(strict):
     images, labels = _images()
     with pytest.raises(ExerciseFailed):
         nb04.check_left_half_fraction(np.full(4, 0.5), images, labels, 4)
+
+
+def _pooled(images, labels, cols=None, rows=None):
+    """Share of each class's summed intensity in the first `cols` columns (or the first `rows` rows)."""
+    img = images[..., 0].astype(float)
+    out = []
+    for c in range(4):
+        cls = img[labels == c]
+        part = cls[:, :rows, :] if rows is not None else cls[:, :, :cols]
+        out.append(part.sum() / cls.sum())
+    return np.array(out)
+
+
+def test_left_half_reference_sums_before_dividing():
+    images, labels = _images()
+    assert np.allclose(nb04.left_half_fraction(images, labels, 4), _pooled(images, labels, cols=3))
+
+
+@pytest.mark.parametrize("cols", [2, 4])
+def test_left_half_off_by_one_slice_is_named(lenient, cols):
+    images, labels = _images()
+    res = nb04.check_left_half_fraction(_pooled(images, labels, cols=cols), images, labels, 4)
+    assert not res and f"counts {cols} columns" in res.message and "excluded" in res.message
+    for value in nb04.left_half_fraction(images, labels, 4):
+        assert f"{value:.3f}" not in res.message
+
+
+def test_left_half_mean_of_image_shares_is_named(lenient):
+    images, labels = _images()
+    img = images[..., 0].astype(float)
+    per_image = img[:, :, :3].sum(axis=(1, 2)) / img.sum(axis=(1, 2))
+    answer = np.array([per_image[labels == c].mean() for c in range(4)])
+    assert not np.allclose(answer, nb04.left_half_fraction(images, labels, 4), atol=1e-4)
+    assert np.allclose(answer, nb04.mean_of_image_shares(images, labels, 4))
+    res = nb04.check_left_half_fraction(answer, images, labels, 4)
+    assert not res and "each image's own share" in res.message and "sum the intensity" in res.message
+
+
+def test_mean_of_image_shares_skips_black_images():
+    images, labels = _images()
+    images[0] = 0  # an all-black image of class 0 has no share
+    shares = nb04.mean_of_image_shares(images, labels, 4)
+    assert np.all(np.isfinite(shares))
+
+
+def test_left_half_top_half_is_named(lenient):
+    images, labels = _images()
+    res = nb04.check_left_half_fraction(_pooled(images, labels, rows=3), images, labels, 4)
+    assert not res and "top half" in res.message and "last axis" in res.message
+
+
+def test_left_half_targeted_hint_raises_in_strict_mode(strict):
+    images, labels = _images()
+    with pytest.raises(ExerciseFailed, match="columns"):
+        nb04.check_left_half_fraction(_pooled(images, labels, cols=2), images, labels, 4)

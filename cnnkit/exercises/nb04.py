@@ -11,11 +11,11 @@ import numpy as np
 from . import Check, _as_array, _done, check_array, check_int
 
 __all__ = ["check_one_hot", "check_classic_lenet_params", "check_recall", "check_left_half_fraction",
-           "classic_lenet_params", "left_half_fraction"]
+           "classic_lenet_params", "left_half_fraction", "mean_of_image_shares"]
 
 
 def check_one_hot(answer, labels, num_classes: int = 10) -> Check:
-    """Exercise 1: ``answer`` is the one-hot encoding of the integer ``labels`` with ``num_classes`` columns."""
+    """Exercise 2: ``answer`` is the one-hot encoding of the integer ``labels`` with ``num_classes`` columns."""
     labels = np.asarray(labels).astype(int).reshape(-1)
     expected = np.eye(num_classes)[labels]
     arr = _as_array(answer)
@@ -38,7 +38,7 @@ def classic_lenet_params() -> int:
 
 
 def check_classic_lenet_params(answer) -> Check:
-    """Exercise 2: the parameter count of the classic LeNet-5 layout written in Keras."""
+    """Exercise 1: the parameter count of the classic LeNet-5 layout written in Keras."""
     if hasattr(answer, "item") and np.ndim(answer) == 0:
         answer = answer.item()
     is_int = isinstance(answer, int) and not isinstance(answer, bool)
@@ -67,26 +67,70 @@ def check_recall(answer, cm) -> Check:
     return check_array(answer, expected, name="recall", atol=1e-6)
 
 
-def left_half_fraction(images, labels, num_classes: int = 10) -> np.ndarray:
-    """For each class, the share of all its pixel intensity that lies in the left half of the image."""
+def _images_2d(images) -> np.ndarray:
     images = np.asarray(images, dtype=np.float64)
-    if images.ndim == 4:
-        images = images[..., 0]
+    return images[..., 0] if images.ndim == 4 else images
+
+
+def left_half_fraction(images, labels, num_classes: int = 10, columns: int | None = None,
+                       axis: int = 2) -> np.ndarray:
+    """For each class, the share of all its pixel intensity (summed over all the class's images first) that
+    lies in the first ``columns`` columns (default: half the width). ``axis=1`` takes rows instead."""
+    images = _images_2d(images)
     labels = np.asarray(labels).reshape(-1)
-    half = images.shape[2] // 2
+    if columns is None:
+        columns = images.shape[axis] // 2
     out = np.zeros(num_classes)
     for c in range(num_classes):
         cls = images[labels == c]
-        out[c] = cls[:, :, :half].sum() / cls.sum()
+        part = cls[:, :, :columns] if axis == 2 else cls[:, :columns, :]
+        out[c] = part.sum() / cls.sum()
     return out
 
 
+def mean_of_image_shares(images, labels, num_classes: int = 10) -> np.ndarray:
+    """The other reading of exercise 4: each image's own left-half share, averaged over the class
+    (all-black images, whose share is undefined, are skipped)."""
+    images = _images_2d(images)
+    labels = np.asarray(labels).reshape(-1)
+    half = images.shape[2] // 2
+    totals = images.sum(axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = images[:, :, :half].sum(axis=(1, 2)) / totals
+    return np.array([np.nanmean(shares[(labels == c) & (totals > 0)]) if np.any((labels == c) & (totals > 0))
+                     else np.nan for c in range(num_classes)])
+
+
 def check_left_half_fraction(answer, images, labels, num_classes: int = 10) -> Check:
-    """Exercise 4: per class, the fraction of the class-mean image's intensity in its left half (columns < W/2)."""
+    """Exercise 4: per class, the share of the class's summed intensity in the left half (columns < W/2).
+
+    Targeted hints for the usual slips: the right half, rows instead of columns, a slice one column too
+    short or too long, and the mean of the per-image shares instead of the share of the class's sum.
+    """
     expected = left_half_fraction(images, labels, num_classes)
     arr = _as_array(answer)
-    if (arr is not None and arr.shape == expected.shape and not np.allclose(arr, expected, atol=1e-4)
-            and np.allclose(arr, 1 - expected, atol=1e-4)):
-        return _done(False, "left_fraction looks like the right half's share: the left half is the first "
-                            "W/2 columns (the last axis of a (H, W) image).")
+    if arr is not None and arr.shape == expected.shape and np.all(np.isfinite(arr)) \
+            and not np.allclose(arr, expected, atol=1e-4, rtol=1e-4):
+        width = _images_2d(images).shape[2]
+        half = width // 2
+
+        def like(alternative):
+            alternative = np.asarray(alternative, dtype=np.float64)
+            return np.all(np.isfinite(alternative)) and np.allclose(arr, alternative, atol=1e-4, rtol=1e-4)
+
+        if like(1 - expected):
+            return _done(False, "left_fraction looks like the right half's share: the left half is the first "
+                                "W/2 columns (the last axis of a (H, W) image).")
+        if like(left_half_fraction(images, labels, num_classes, axis=1)):
+            return _done(False, "left_fraction looks like the share of the top half (rows): columns are the "
+                                "last axis of a (H, W) image, so slice the last axis.")
+        for cols in (half - 1, half + 1):
+            if like(left_half_fraction(images, labels, num_classes, columns=cols)):
+                return _done(False, f"left_fraction counts {cols} columns as the left half instead of {half} "
+                                    f"(W/2 for W = {width}): a slice's end index is excluded, so [:k] takes "
+                                    "columns 0 to k - 1.")
+        if like(mean_of_image_shares(images, labels, num_classes)):
+            return _done(False, "left_fraction looks like the average of each image's own share: sum the "
+                                "intensity over all images of a class first, then take the left half's "
+                                "share of that sum.")
     return check_array(answer, expected, name="left_fraction", atol=1e-4, rtol=1e-4)
