@@ -39,6 +39,18 @@ def device_label(info: dict) -> str:
     return f"gpu: {info['gpus'][0]}" if info.get("gpus") else "cpu"
 
 
+def _git_commit(folder: Path) -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=folder, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=folder, capture_output=True,
+                               text=True).stdout.strip()
+    except OSError:
+        return None
+    return (out.stdout.strip() + ("+changes" if dirty else "")) if out.returncode == 0 else None
+
+
 def run_notebook(path, results_dir="results", quick: bool = False, timeout: int = 4 * 3600) -> Path:
     """Execute ``path`` and write its results file; return that file's path."""
     import nbformat
@@ -48,6 +60,7 @@ def run_notebook(path, results_dir="results", quick: bool = False, timeout: int 
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
+    commit = _git_commit(path.parent)
     out_dir = Path(results_dir) / ("quick" if quick else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     saved_env = dict(os.environ)
@@ -75,6 +88,7 @@ def run_notebook(path, results_dir="results", quick: bool = False, timeout: int 
         "device": device_label(info),
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "wall_seconds": round(wall, 1),
+        "commit": commit,
         "machine": {k: info[k] for k in ("cpu", "cpu_count", "gpus", "platform", "python", "tensorflow", "keras",
                                          "cnnkit", "data_root")},
         "models": entries,
