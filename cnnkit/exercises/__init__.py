@@ -144,3 +144,32 @@ def check_choice(answer, expected, options, *, name: str = "your answer", quiet:
     if norm(answer) == norm(expected):
         return _done(True, f"Correct: {name} is right.", quiet)
     return _done(False, f"{name} is not the right choice; reread the section above and try again.", quiet)
+
+
+def quietly(check, *args, **kwargs) -> Check:
+    """Run a building-block checker without printing, even in strict mode, so the caller reports once."""
+    try:
+        return check(*args, quiet=True, **kwargs)
+    except ExerciseFailed as err:
+        return Check(False, str(err))
+
+
+def text_of(check: Check) -> str:
+    """A Check's sentence without its leading tick or cross."""
+    return check.message[2:]
+
+
+def check_recall(answer, cm) -> Check:
+    """Per-class recall from a confusion matrix ``cm`` (rows = true class, columns = predicted)."""
+    cm = np.asarray(cm, dtype=np.float64)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"cm must be a square matrix, got shape {cm.shape}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.nan_to_num(np.diag(cm) / cm.sum(axis=1))
+        precision = np.nan_to_num(np.diag(cm) / cm.sum(axis=0))
+    arr = _as_array(answer)
+    if (arr is not None and arr.shape == expected.shape and not np.allclose(arr, expected, atol=1e-6)
+            and np.allclose(arr, precision, atol=1e-6)):
+        return _done(False, "recall looks like precision: it divides by the column (predicted) totals; "
+                            "recall divides by how many examples truly belong to each class.")
+    return check_array(answer, expected, name="recall", atol=1e-6)

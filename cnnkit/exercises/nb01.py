@@ -10,24 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from . import Check, ExerciseFailed, _as_array, _done, _typename, check_array, check_int
+from . import Check, _as_array, _done, _typename, check_array, check_int, quietly, text_of
 
 # Exercise 1: Conv2D(16 filters, 5x5 kernel) on an RGB image
 EX1_FILTERS, EX1_KERNEL, EX1_CHANNELS = 16, 5, 3
 # Exercise 4: a 32x32 CIFAR-10 image through a 5x5 kernel with stride 2
 EX4_SIZE, EX4_KERNEL, EX4_STRIDE = 32, 5, 2
-
-
-def _inner(check, *args, **kwargs) -> Check:
-    """Run a building-block checker silently, even in strict mode, so the caller reports once."""
-    try:
-        return check(*args, quiet=True, **kwargs)
-    except ExerciseFailed as err:
-        return Check(False, str(err))
-
-
-def _text(check: Check) -> str:
-    return check.message[2:]  # drop the leading tick or cross
 
 
 def check_conv_params(answer) -> Check:
@@ -72,9 +60,9 @@ def check_my_conv2d(my_conv2d) -> Check:
             if np.allclose(arr, ops.conv2d(image, kernel[::-1, ::-1])):
                 return _done(False, "my_conv2d uses the kernel upside down and left-right reversed (rotated by "
                                     "180°); multiply each patch by the kernel as it is, patch[a, b] * kernel[a, b].")
-        result = _inner(check_array, got, expected, name=name)
+        result = quietly(check_array, got, expected, name=name)
         if not result:
-            return _done(False, _text(result))
+            return _done(False, text_of(result))
     return _done(True, f"Correct: my_conv2d matches a conv layer's computation on {len(cases)} test images.")
 
 
@@ -113,7 +101,7 @@ def check_output_sizes(valid_size, same_size) -> Check:
     """Exercise 4: output height of a 32x32 input, 5x5 kernel, stride 2, with 'valid' and with 'same'."""
     n, k, s = EX4_SIZE, EX4_KERNEL, EX4_STRIDE
     for answer, padding in ((valid_size, "valid"), (same_size, "same")):
-        result = _inner(check_int, answer, ops.output_size(n, k, s, padding), name=f"the '{padding}' output size")
+        result = quietly(check_int, answer, ops.output_size(n, k, s, padding), name=f"the '{padding}' output size")
         if not result:
-            return _done(False, _text(result))
+            return _done(False, text_of(result))
     return _done(True, "Correct: both output sizes are right.")

@@ -12,22 +12,10 @@ import warnings
 import numpy as np
 
 from .. import ops
-from . import Check, ExerciseFailed, _as_array, _done, _typename, check_array, check_int
+from . import Check, _as_array, _done, _typename, check_array, check_int, quietly, text_of
 
 # Exercise 4: Fashion-MNIST 28x28x1 -> Conv2D(8, 3x3, 'same') -> MaxPooling2D(2) -> Flatten -> Dense(10)
 EX4_INPUT, EX4_FILTERS, EX4_KERNEL, EX4_POOL, EX4_CLASSES = (28, 28, 1), 8, 3, 2, 10
-
-
-def _inner(check, *args, **kwargs) -> Check:
-    """Run a building-block checker silently, even in strict mode, so the caller reports once."""
-    try:
-        return check(*args, quiet=True, **kwargs)
-    except ExerciseFailed as err:
-        return Check(False, str(err))
-
-
-def _text(check: Check) -> str:
-    return check.message[2:]  # drop the leading tick or cross
 
 
 def exercise_grid() -> np.ndarray:
@@ -108,9 +96,9 @@ def check_combined_linear(W, b) -> Check:
             return _done(False, "W is transposed: with row vectors x @ W, W has one row per input.")
         return _done(False, f"W has shape {arr.shape}, expected {w_expected.shape}: one row per input value "
                             f"({w1.shape[0]}) and one column per output of the second layer ({w2.shape[1]}).")
-    w_ok = _inner(check_array, W, w_expected, name="W")
+    w_ok = quietly(check_array, W, w_expected, name="W")
     if not w_ok:
-        return _done(False, _text(w_ok))
+        return _done(False, text_of(w_ok))
     arr = _as_array(b)
     if arr is not None and arr.shape != b_expected.shape:
         if arr.shape == b1.shape:
@@ -118,14 +106,14 @@ def check_combined_linear(W, b) -> Check:
                                 f"combined layer has {b2.size} outputs, so the first bias must pass through W2 too.")
         return _done(False, f"W is right; b has shape {arr.shape}, expected {b_expected.shape}: one bias per "
                             "output.")
-    b_ok = _inner(check_array, b, b_expected, name="b")
+    b_ok = quietly(check_array, b, b_expected, name="b")
     if not b_ok:
         if arr is not None:
             if np.allclose(arr, b2):
                 return _done(False, "W is right, but b leaves out the first layer's bias (it passes through W2).")
             if np.allclose(arr, b1 @ w2):
                 return _done(False, "W is right, but b leaves out the second layer's bias.")
-        return _done(False, "W is right; " + _text(b_ok))
+        return _done(False, "W is right; " + text_of(b_ok))
     return _done(True, "Correct: W and b make one linear layer that equals the two stacked ones.")
 
 
@@ -157,9 +145,9 @@ def check_stable_softmax(stable_softmax) -> Check:
         if arr is not None and np.all(np.isfinite(arr)):
             if not np.isclose(arr.sum(), 1.0):
                 return _done(False, f"the outputs of stable_softmax for an input of {z.size} values do not sum to 1.")
-        result = _inner(check_array, got, ops.softmax(z), name=f"stable_softmax of {z.size} values", atol=1e-8)
+        result = quietly(check_array, got, ops.softmax(z), name=f"stable_softmax of {z.size} values", atol=1e-8)
         if not result:
-            return _done(False, _text(result))
+            return _done(False, text_of(result))
     return _done(True, f"Correct: stable_softmax is right and finite on {len(cases)} inputs, large ones included.")
 
 

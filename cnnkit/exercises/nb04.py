@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Check, _as_array, _done, check_array, check_int
+from . import Check, _as_array, _done, check_array, check_int, check_recall  # check_recall: exercise 3
 
 __all__ = ["check_one_hot", "check_classic_lenet_params", "check_recall", "check_left_half_fraction",
            "classic_lenet_params", "left_half_fraction", "mean_of_image_shares"]
@@ -51,20 +51,6 @@ def check_classic_lenet_params(answer) -> Check:
     return check_int(answer, classic_lenet_params(), name="classic_params")
 
 
-def check_recall(answer, cm) -> Check:
-    """Exercise 3: per-class recall from a confusion matrix ``cm`` (rows = true class, columns = predicted)."""
-    cm = np.asarray(cm, dtype=np.float64)
-    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
-        raise ValueError(f"cm must be a square matrix, got shape {cm.shape}")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        expected = np.nan_to_num(np.diag(cm) / cm.sum(axis=1))
-        precision = np.nan_to_num(np.diag(cm) / cm.sum(axis=0))
-    arr = _as_array(answer)
-    if (arr is not None and arr.shape == expected.shape and not np.allclose(arr, expected, atol=1e-6)
-            and np.allclose(arr, precision, atol=1e-6)):
-        return _done(False, "recall looks like precision: it divides by the column (predicted) totals; "
-                            "recall divides by how many examples truly belong to each class.")
-    return check_array(answer, expected, name="recall", atol=1e-6)
 
 
 def _images_2d(images) -> np.ndarray:
