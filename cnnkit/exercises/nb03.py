@@ -1,0 +1,94 @@
+"""Checkers for notebook 03 (blood cells: the walkthrough done right).
+
+Each checker computes the right answer itself from its inputs and prints one sentence; it never
+prints the expected values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import Check, _as_array, _done, check_array, check_int
+
+__all__ = ["array_bytes", "check_float32_bytes", "seed_dense_params", "check_seed_dense_params",
+           "shared_count", "check_shared_count", "check_recall"]
+
+
+def array_bytes(n_images: int, height: int, width: int, channels: int = 3, bytes_per_value: int = 4) -> int:
+    """Bytes of an ``(n_images, height, width, channels)`` array with ``bytes_per_value`` bytes per value."""
+    return int(n_images) * int(height) * int(width) * int(channels) * int(bytes_per_value)
+
+
+def check_float32_bytes(answer, n_images: int = 12_500, height: int = 200, width: int = 200,
+                        channels: int = 3) -> Check:
+    """Exercise 1: bytes of the seeds' float32 copy of ``n_images`` images of ``height x width x channels``."""
+    expected = array_bytes(n_images, height, width, channels, 4)
+    if hasattr(answer, "item") and np.ndim(answer) == 0:
+        answer = answer.item()
+    if isinstance(answer, float) and answer.is_integer():
+        answer = int(answer)
+    if isinstance(answer, int) and not isinstance(answer, bool) and answer != expected:
+        wrong = {
+            array_bytes(n_images, height, width, channels, 1): "that is the uint8 size: a float32 value takes 4 bytes",
+            array_bytes(n_images, height, width, channels, 8): "that is the float64 size: a float32 value takes 4 bytes",
+            array_bytes(n_images, height, width, 1, 4): "you left out the 3 colour channels",
+        }
+        if answer in wrong:
+            return _done(False, f"float32_bytes is not right: {wrong[answer]}.")
+        if answer * 10**6 == expected or answer * 10**9 == expected or answer * 2**30 == expected:
+            return _done(False, "float32_bytes looks like it is in MB or GB; give the number of bytes.")
+    return check_int(answer, expected, name="float32_bytes")
+
+
+def seed_dense_params(image_size: int = 200, filters: int = 32, units: int = 128) -> int:
+    """Weights and biases of the seeds' ``Dense(units)`` after two 2x2 poolings and ``Flatten``."""
+    side = (int(image_size) // 2) // 2
+    return side * side * int(filters) * int(units) + int(units)
+
+
+def check_seed_dense_params(answer, image_size: int = 200) -> Check:
+    """Exercise 2: parameters of the seed model's ``Dense(128)`` layer for ``image_size x image_size`` input."""
+    expected = seed_dense_params(image_size)
+    if hasattr(answer, "item") and np.ndim(answer) == 0:
+        answer = answer.item()
+    if isinstance(answer, int) and not isinstance(answer, bool):
+        if answer == expected - 128:
+            return _done(False, "dense_params is missing the 128 biases (one per unit).")
+        if answer == seed_dense_params(image_size * 2) or answer == seed_dense_params(image_size * 2) - 128:
+            return _done(False, "dense_params is too large: each of the two 2x2 poolings halves the height and "
+                                "the width.")
+    return check_int(answer, expected, name="dense_params")
+
+
+def shared_count(query_sources, train_sources) -> int:
+    """How many entries of ``query_sources`` also occur somewhere in ``train_sources``."""
+    return int(np.isin(np.asarray(query_sources), np.asarray(train_sources)).sum())
+
+
+def check_shared_count(answer, query_sources, train_sources) -> Check:
+    """Exercise 3: the number of query images whose source smear also has images in the training set."""
+    expected = shared_count(query_sources, train_sources)
+    if hasattr(answer, "item") and np.ndim(answer) == 0:
+        answer = answer.item()
+    if isinstance(answer, int) and not isinstance(answer, bool) and answer != expected:
+        distinct = len(np.intersect1d(np.asarray(query_sources), np.asarray(train_sources)))
+        if answer == distinct and distinct != expected:
+            return _done(False, "n_shared counts distinct smears; the exercise asks for images (a smear can "
+                                "have several images).")
+    return check_int(answer, expected, name="n_shared")
+
+
+def check_recall(answer, cm) -> Check:
+    """Exercise 4: per-class recall from a confusion matrix ``cm`` (rows = true class, columns = predicted)."""
+    cm = np.asarray(cm, dtype=np.float64)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"cm must be a square matrix, got shape {cm.shape}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.nan_to_num(np.diag(cm) / cm.sum(axis=1))
+        precision = np.nan_to_num(np.diag(cm) / cm.sum(axis=0))
+    arr = _as_array(answer)
+    if (arr is not None and arr.shape == expected.shape and not np.allclose(arr, expected, atol=1e-6)
+            and np.allclose(arr, precision, atol=1e-6)):
+        return _done(False, "recall looks like precision: it divides by the column (predicted) totals; "
+                            "recall divides by how many cells truly belong to each class.")
+    return check_array(answer, expected, name="recall", atol=1e-6)
