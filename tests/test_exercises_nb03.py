@@ -26,7 +26,7 @@ def _no_leak(res, *values):
         assert str(v) not in res.message and f"{v:,}" not in res.message
 
 
-# ---------------------------------------------------------------- Exercise 1: shared smears
+# ---------------------------------------------------------------- Exercise 2: shared smears
 
 def test_shared_count_helper():
     assert nb03.shared_count(SIMPLE, TRAIN) == 3  # 5, 5 and 9
@@ -59,7 +59,7 @@ def test_shared_count_strict_raises(strict):
         nb03.check_shared_count(0, SIMPLE, TRAIN)
 
 
-# ---------------------------------------------------------------- Exercise 2: float32 bytes
+# ---------------------------------------------------------------- Exercise 1: float32 bytes
 
 def test_array_bytes():
     assert nb03.array_bytes(12_500, 200, 200, 3, 4) == 6_000_000_000

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Check, _as_array, _done, check_array, check_int
+from . import Check, _done, check_int, check_recall  # check_recall: exercise 4 (shared with nb04)
 
 __all__ = ["array_bytes", "check_float32_bytes", "seed_dense_params", "check_seed_dense_params",
            "shared_count", "check_shared_count", "check_recall"]
@@ -47,7 +47,7 @@ def seed_dense_params(image_size: int = 200, filters: int = 32, units: int = 128
 
 
 def check_seed_dense_params(answer, image_size: int = 200) -> Check:
-    """Exercise 2: parameters of the seed model's ``Dense(128)`` layer for ``image_size x image_size`` input."""
+    """Exercise 3: parameters of the seed model's ``Dense(128)`` layer for ``image_size x image_size`` input."""
     expected = seed_dense_params(image_size)
     if hasattr(answer, "item") and np.ndim(answer) == 0:
         answer = answer.item()
@@ -66,7 +66,7 @@ def shared_count(query_sources, train_sources) -> int:
 
 
 def check_shared_count(answer, query_sources, train_sources) -> Check:
-    """Exercise 3: the number of query images whose source smear also has images in the training set."""
+    """Exercise 2: the number of query images whose source smear also has images in the training set."""
     expected = shared_count(query_sources, train_sources)
     if hasattr(answer, "item") and np.ndim(answer) == 0:
         answer = answer.item()
@@ -76,19 +76,3 @@ def check_shared_count(answer, query_sources, train_sources) -> Check:
             return _done(False, "n_shared counts distinct smears; the exercise asks for images (a smear can "
                                 "have several images).")
     return check_int(answer, expected, name="n_shared")
-
-
-def check_recall(answer, cm) -> Check:
-    """Exercise 4: per-class recall from a confusion matrix ``cm`` (rows = true class, columns = predicted)."""
-    cm = np.asarray(cm, dtype=np.float64)
-    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
-        raise ValueError(f"cm must be a square matrix, got shape {cm.shape}")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        expected = np.nan_to_num(np.diag(cm) / cm.sum(axis=1))
-        precision = np.nan_to_num(np.diag(cm) / cm.sum(axis=0))
-    arr = _as_array(answer)
-    if (arr is not None and arr.shape == expected.shape and not np.allclose(arr, expected, atol=1e-6)
-            and np.allclose(arr, precision, atol=1e-6)):
-        return _done(False, "recall looks like precision: it divides by the column (predicted) totals; "
-                            "recall divides by how many cells truly belong to each class.")
-    return check_array(answer, expected, name="recall", atol=1e-6)
