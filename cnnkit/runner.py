@@ -89,6 +89,7 @@ def run_notebook(path, results_dir="results", quick: bool = False, timeout: int 
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "wall_seconds": round(wall, 1),
         "commit": commit,
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "machine": {k: info[k] for k in ("cpu", "cpu_count", "gpus", "platform", "python", "tensorflow", "keras",
                                          "cnnkit", "data_root")},
         "models": entries,

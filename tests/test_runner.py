@@ -28,6 +28,7 @@ def test_run_full_and_quick_never_overwrite_each_other(tmp_path):
     (run,) = doc["runs"]
     assert run["mode"] == "full" and run["device"] == "cpu" and run["models"][0]["test_accuracy"] == 0.75
     assert {"cpu", "cpu_count", "gpus", "tensorflow"} <= set(run["machine"])
+    assert run["load_average_1min_at_end"] >= 0 and "commit" in run
     assert json.loads(quick.read_text())["runs"][0]["models"][0]["test_accuracy"] == 0.5
     runner.run_notebook(nb, results_dir=tmp_path / "results")  # a second CPU run replaces the first
     assert len(json.loads(full.read_text())["runs"]) == 1
