@@ -126,66 +126,117 @@ def test_softmax_head_strict_raises(head):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Exercise 3: precision and recall at a threshold
-
-Y = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 1])
-P = np.array([0.9, 0.8, 0.6, 0.3, 0.75, 0.2, 0.1, 0.65, 0.4, 0.72])
-# at 0.7: called Dog = 0.9, 0.8, 0.75, 0.72 -> TP 3, FP 1, FN 2: precision 0.75, recall 0.6
+# Exercise 3: a function for precision and recall at a threshold
 
 
-def test_precision_recall_right():
-    assert nb06.check_precision_recall(np.array([0.75, 0.6]), Y, P, 0.7)
-    assert nb06.check_precision_recall([0.75, 0.6], Y, P, 0.7)
-    assert nb06.check_precision_recall(np.array([0.0, 0.0]), Y, P, 0.95)  # nothing called Dog: 0 by convention
+def pr_right(y_true, p_dog, threshold):
+    pred, dog = np.asarray(p_dog) > threshold, np.asarray(y_true) == 1
+    tp, fp, fn = (pred & dog).sum(), (pred & ~dog).sum(), (~pred & dog).sum()
+    return np.array([tp / (tp + fp) if tp + fp else 0.0, tp / (tp + fn) if tp + fn else 0.0])
 
 
-def test_precision_recall_swapped(lenient):
-    result = nb06.check_precision_recall(np.array([0.6, 0.75]), Y, P, 0.7)
-    assert not result and "swapped" in result.message
+def pr_sklearn(y_true, p_dog, threshold):
+    from sklearn.metrics import precision_score, recall_score
+
+    pred = (np.asarray(p_dog) > threshold).astype(int)
+    return [precision_score(y_true, pred, zero_division=0), recall_score(y_true, pred, zero_division=0)]
 
 
-def test_precision_recall_of_cat(lenient):
-    # Cat as the positive class at 0.7: called Cat = 6 photos, 4 cats among them -> 4/6; recall of cats 4/5
-    result = nb06.check_precision_recall(np.array([4 / 6, 0.8]), Y, P, 0.7)
-    assert not result and "Cat" in result.message
+def test_precision_recall_cases_are_informative():
+    """Each checker case has both classes, and case 1 is the notebook's hand-countable demo."""
+    cases = nb06._pr_cases()
+    for _, y, p, _t in cases:
+        assert set(np.unique(y)) == {0, 1}
+        assert len(y) == len(p)
+    _, y, p, t = cases[0]
+    np.testing.assert_allclose(pr_right(y, p, t), [0.75, 0.6])  # TP 3 (0.9, 0.8, 0.72), FP 1 (0.75), FN 2
+    assert any(pr_right(y, p, t)[0] == 0 for _, y, p, t in cases)  # one case calls nothing Dog
+    assert any(np.any(p == t) for _, y, p, t in cases)  # one case has probabilities at the threshold
 
 
-def test_precision_recall_at_half(lenient):
-    # asked at 0.85 (Dog: [1.0, 0.2]; Cat: [5/9, 1.0]), answered at 0.5: TP 4, FP 2, FN 1 -> [4/6, 0.8]
-    result = nb06.check_precision_recall(np.array([4 / 6, 0.8]), Y, P, 0.85)
-    assert not result and "threshold 0.5" in result.message
+@pytest.mark.parametrize("fn", [pr_right, pr_sklearn, lambda y, p, t: tuple(pr_right(y, p, t))])
+def test_precision_recall_right(fn, capsys):
+    assert nb06.check_precision_recall(fn)
+    assert "✓" in capsys.readouterr().out
 
 
-def test_precision_recall_wrong_value(lenient):
-    result = nb06.check_precision_recall(np.array([0.5, 0.6]), Y, P, 0.7)
-    assert not result and "1 of 2 values differ" in result.message
-    _hidden(result.message, 0.75)
+def pr_cat(y_true, p_dog, threshold):
+    """Cat as the positive class: predicted Cat when p_dog <= threshold."""
+    pred, cat = np.asarray(p_dog) <= threshold, np.asarray(y_true) == 0
+    tp, fp, fn = (pred & cat).sum(), (pred & ~cat).sum(), (~pred & cat).sum()
+    return np.array([tp / (tp + fp) if tp + fp else 0.0, tp / (tp + fn) if tp + fn else 0.0])
+
+
+def _values_hidden(message):
+    for _, y, p, t in nb06._pr_cases():
+        for v in pr_right(y, p, t):
+            if v not in (0.0, 1.0):
+                _hidden(message, round(float(v), 2), round(float(v), 3), round(float(v), 4))
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda y, p, t: pr_right(y, p, t)[::-1], "swapped"),
+    (lambda y, p, t: pr_cat(y, p, t), "of Cat"),
+    (lambda y, p, t: pr_right(y, np.asarray(p) + 1e-12, t), "equals the threshold"),
+    (lambda y, p, t: pr_right(y, p, 0.5), "uses 0.5"),
+    (lambda y, p, t: np.zeros(2), "wrong on 3 of 4 test cases"),  # right only where nothing is Dog
+    (lambda y, p, t: np.ones(2), "wrong on"),
+    (lambda y, p, t: pr_right(y, p, t) * [1, 0.5], "its recall is wrong"),
+])
+def test_precision_recall_wrong(lenient, fn, words):
+    result = nb06.check_precision_recall(fn)
+    assert not result and words in result.message, result.message
+    _values_hidden(result.message)
+
+
+def test_precision_recall_zero_answer_names_the_first_case(lenient):
+    result = nb06.check_precision_recall(lambda y, p, t: np.array([0.0, 0.0]))
+    assert not result and "on 10 photos at the threshold 0.7" in result.message
+    assert "precision and recall are wrong" in result.message
 
 
 def test_precision_recall_nan(lenient):
-    result = nb06.check_precision_recall(np.array([np.nan, 0.0]), Y, P, 0.95)
+    def divides_by_zero(y, p, t):
+        pred, dog = np.asarray(p) > t, np.asarray(y) == 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.array([(pred & dog).sum() / pred.sum(), (pred & dog).sum() / dog.sum()])
+
+    result = nb06.check_precision_recall(divides_by_zero)
     assert not result and "NaN" in result.message and "0 by 0" in result.message
 
 
-@pytest.mark.parametrize("answer, words", [
-    (np.array([0.75, 0.6, 0.0]), "shape (3,)"),
-    (np.array([[0.75, 0.6]]), "shape (1, 2)"),
-    ("0.75, 0.6", "should be an array"),
-    ({"precision": 0.75}, "should be an array"),
+def test_precision_recall_raises_inside(lenient):
+    def not_written(y, p, t):
+        raise NotImplementedError("Exercise 3. Hint: ...")
+
+    result = nb06.check_precision_recall(not_written)
+    assert not result and "raised NotImplementedError" in result.message
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda y, p, t: np.array([0.75, 0.6, 0.0]), "shape (3,)"),
+    (lambda y, p, t: np.array([[0.75, 0.6]]), "shape (1, 2)"),
+    (lambda y, p, t: "0.75, 0.6", "returned a str"),
+    (lambda y, p, t: None, "returned a NoneType"),
 ])
-def test_precision_recall_wrong_shape_or_type(lenient, answer, words):
-    result = nb06.check_precision_recall(answer, Y, P, 0.7)
+def test_precision_recall_wrong_shape_or_type(lenient, fn, words):
+    result = nb06.check_precision_recall(fn)
     assert not result and words in result.message
-    _hidden(result.message, 0.75)
+
+
+@pytest.mark.parametrize("answer", [np.array([0.75, 0.6]), [0.75, 0.6], "pr", None])
+def test_precision_recall_not_a_function(lenient, answer):
+    result = nb06.check_precision_recall(answer)
+    assert not result and "should be a function" in result.message
 
 
 def test_precision_recall_strict_raises():
     with pytest.raises(ExerciseFailed):
-        nb06.check_precision_recall(np.array([0.6, 0.75]), Y, P, 0.7)
+        nb06.check_precision_recall(lambda y, p, t: pr_right(y, p, t)[::-1])
 
 
 # ---------------------------------------------------------------------------------------------------
-# Exercise 4: one photo as a batch
+# Exercise 4: one photo as a batch, decoded as the training pipeline does
 
 
 @pytest.fixture
@@ -196,40 +247,65 @@ def photo(tmp_path):
     return str(path)
 
 
-def _batch(path, size, interpolation="bilinear"):
+def _tf_batch(path, size, **kwargs):
+    import tensorflow as tf
+
+    raw = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    return np.expand_dims(tf.image.resize(raw, size, **kwargs).numpy(), 0)
+
+
+def _pil_batch(path, size, interpolation):
     import keras
 
     img = keras.utils.load_img(path, target_size=size, interpolation=interpolation)
     return np.expand_dims(keras.utils.img_to_array(img), 0)
 
 
+def test_image_batch_matches_the_pipeline(photo):
+    from cnnkit import data
+
+    ds = data.from_paths([photo], [0], ["Cat", "Dog"], image_size=(32, 40), batch_size=1, label_mode=None,
+                         shuffle=False, dtype="uint8")
+    pipeline = next(iter(ds)).numpy()
+    assert np.abs(_tf_batch(photo, (32, 40)) - pipeline).max() <= 0.5
+    assert nb06.check_image_batch(pipeline, photo, (32, 40))
+
+
 def test_image_batch_right(photo):
-    assert nb06.check_image_batch(_batch(photo, (32, 40)), photo, (32, 40))
-    assert nb06.check_image_batch(_batch(photo, (32, 40)).astype("uint8"), photo, (32, 40))
+    x = _tf_batch(photo, (32, 40))
+    assert nb06.check_image_batch(x, photo, (32, 40))
+    assert nb06.check_image_batch(np.round(x).astype("uint8"), photo, (32, 40))
+    assert nb06.check_image_batch(x.astype("uint8"), photo, (32, 40))  # truncated instead of rounded
 
 
 def test_image_batch_without_batch_dimension(lenient, photo):
-    result = nb06.check_image_batch(_batch(photo, (32, 40))[0], photo, (32, 40))
+    result = nb06.check_image_batch(_tf_batch(photo, (32, 40))[0], photo, (32, 40))
     assert not result and "without the batch dimension" in result.message
 
 
 def test_image_batch_wrong_size(lenient, photo):
-    result = nb06.check_image_batch(_batch(photo, (40, 32)), photo, (32, 40))
-    assert not result and "target_size" in result.message
+    result = nb06.check_image_batch(_tf_batch(photo, (40, 32)), photo, (32, 40))
+    assert not result and "(height, width)" in result.message
 
 
 def test_image_batch_divided_by_255(lenient, photo):
-    result = nb06.check_image_batch(_batch(photo, (32, 40)) / 255.0, photo, (32, 40))
+    result = nb06.check_image_batch(_tf_batch(photo, (32, 40)) / 255.0, photo, (32, 40))
     assert not result and "divided by 255" in result.message
 
 
-def test_image_batch_nearest(lenient, photo):
-    result = nb06.check_image_batch(_batch(photo, (32, 40), "nearest"), photo, (32, 40))
-    assert not result and "nearest" in result.message
+@pytest.mark.parametrize("make, words", [
+    (lambda path: _pil_batch(path, (32, 40), "bilinear"), "load_img with 'bilinear'"),
+    (lambda path: _pil_batch(path, (32, 40), "nearest"), "load_img with its default 'nearest'"),
+    (lambda path: _tf_batch(path, (32, 40), antialias=True), "antialias=True"),
+    (lambda path: _tf_batch(path, (32, 40), method="nearest"), "method='nearest'"),
+])
+def test_image_batch_other_resizers(lenient, photo, make, words):
+    result = nb06.check_image_batch(make(photo), photo, (32, 40))
+    assert not result and words in result.message and "tf.image.resize" in result.message
 
 
 def test_image_batch_wrong_value(lenient, photo):
-    x = _batch(photo, (32, 40))
+    x = _tf_batch(photo, (32, 40))
     x[0, 3, 4, 1] += 40
     result = nb06.check_image_batch(x, photo, (32, 40))
     assert not result and "1 of" in result.message
@@ -242,4 +318,4 @@ def test_image_batch_wrong_type(lenient, photo):
 
 def test_image_batch_strict_raises(photo):
     with pytest.raises(ExerciseFailed):
-        nb06.check_image_batch(_batch(photo, (32, 40))[0], photo, (32, 40))
+        nb06.check_image_batch(_tf_batch(photo, (32, 40))[0], photo, (32, 40))

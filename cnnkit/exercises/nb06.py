@@ -80,40 +80,106 @@ def check_softmax_head(kernel2, bias2, kernel, bias) -> Check:
 
 
 def _precision_recall(y, pred):
-    from sklearn.metrics import precision_score, recall_score
+    """[precision, recall] of label 1 from 0/1 predictions; 0/0 counts as 0 (scikit-learn's zero_division=0)."""
+    y, pred = np.asarray(y).astype(bool), np.asarray(pred).astype(bool)
+    tp, fp, fn = (pred & y).sum(), (pred & ~y).sum(), (~pred & y).sum()
+    return np.array([tp / (tp + fp) if tp + fp else 0.0, tp / (tp + fn) if tp + fn else 0.0])
 
-    return np.array([precision_score(y, pred, zero_division=0), recall_score(y, pred, zero_division=0)])
+
+def _pr_cases():
+    """The checker's own test cases: (description, labels, P(Dog), threshold). Each one makes a common mistake
+    (precision and recall swapped, Cat as the positive class, >= instead of >, the threshold ignored, 0/0)
+    give a different answer from the right one."""
+    y10 = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 1])
+    p10 = np.array([0.9, 0.8, 0.6, 0.3, 0.75, 0.2, 0.1, 0.65, 0.4, 0.72])
+    rng = np.random.default_rng(6)
+    y40 = rng.integers(0, 2, size=40)
+    p40 = np.clip(0.35 * y40 + rng.uniform(0.0, 0.65, size=40), 0.0, 1.0)
+    return [
+        ("10 photos at the threshold 0.7", y10, p10, 0.7),
+        ("the same 10 photos at the threshold 0.95, where no photo is called Dog", y10, p10, 0.95),
+        ("5 photos at the threshold 0.55, two of them exactly at the threshold",
+         np.array([1, 0, 1, 0, 1]), np.array([0.55, 0.55, 0.9, 0.2, 0.4]), 0.55),
+        ("40 random photos at the threshold 0.3", y40, p40, 0.3),
+    ]
 
 
-def check_precision_recall(answer, y_true, probs, threshold: float) -> Check:
-    """Exercise 3: ``[precision, recall]`` of Dog (label 1) when Dog is predicted for ``probs > threshold``.
+def check_precision_recall(precision_recall) -> Check:
+    """Exercise 3: a function ``precision_recall(y_true, p_dog, threshold)`` returning
+    ``np.array([precision, recall])`` of Dog (label 1), Dog predicted for ``p_dog > threshold``.
 
-    A precision with no Dog prediction at all (0/0) counts as 0, as in scikit-learn's ``zero_division=0``.
+    The checker calls the function on its own cases (:func:`_pr_cases`), so the answer does not depend on how
+    well the notebook's model was trained. A precision with no Dog prediction at all (0/0) counts as 0.
     """
-    name = "[precision, recall]"
-    y = np.asarray(y_true).reshape(-1).astype(int)
-    p = np.asarray(probs, dtype=np.float64).reshape(-1)
-    expected = _precision_recall(y, (p > threshold).astype(int))
-    arr = _as_array(answer)
-    if arr is None:
-        return _done(False, f"{name} should be an array of two numbers, but it is a {_typename(answer)}.")
-    if arr.shape != (2,):
-        return _done(False, f"{name} has shape {arr.shape}, expected (2,): precision first, then recall.")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        return _done(False, f"{name} contains NaN or infinite values: when nothing is predicted Dog, count "
-                            "precision as 0 instead of dividing 0 by 0.")
-    if not np.allclose(arr, expected, atol=1e-6):
-        if np.allclose(arr[::-1], expected, atol=1e-6):
-            return _done(False, f"{name} looks swapped: precision first, then recall.")
-        if np.allclose(arr, _precision_recall(1 - y, (p <= threshold).astype(int)), atol=1e-6):
-            return _done(False, f"{name} are those of Cat; here the positive class is Dog (label 1).")
-        if threshold != 0.5 and np.allclose(arr, _precision_recall(y, (p > 0.5).astype(int)), atol=1e-6):
-            return _done(False, f"{name} look computed at the threshold 0.5, not at the threshold given.")
-    return check_array(arr, expected, name=name, atol=1e-6)
+    name = "precision_recall"
+    if not callable(precision_recall):
+        return _done(False, f"{name} should be a function (def precision_recall(y_true, p_dog, threshold): ...), "
+                            f"but it is a {_typename(precision_recall)}.")
+    cases = _pr_cases()
+    answers = []
+    for what, y, p, t in cases:
+        try:
+            result = precision_recall(y.copy(), p.copy(), t)
+        except Exception as err:  # the learner's code may raise anything
+            first_line = (str(err).splitlines() or [""])[0]
+            return _done(False, f"{name} raised {type(err).__name__} ({first_line}) on {what}.")
+        arr = _as_array(result)
+        if arr is None:
+            return _done(False, f"{name} should return an array of two numbers, but it returned a "
+                                f"{_typename(result)} (on {what}).")
+        if arr.shape != (2,):
+            return _done(False, f"{name} returned shape {arr.shape}, expected (2,): precision first, then recall.")
+        arr = arr.astype(np.float64)
+        if not np.all(np.isfinite(arr)):
+            return _done(False, f"{name} returned NaN or infinite values on {what}: when nothing is called Dog, "
+                                "count precision as 0 instead of dividing 0 by 0.")
+        answers.append(arr)
+
+    def matches(rule):
+        return all(np.allclose(a, rule(y, p, t), atol=1e-9) for a, (_, y, p, t) in zip(answers, cases))
+
+    if matches(lambda y, p, t: _precision_recall(y, p > t)):
+        return _done(True, f"Correct: {name} gives the right precision and recall on {len(cases)} test cases, "
+                           "including one where no photo is called Dog and one with probabilities exactly at "
+                           "the threshold.")
+    if matches(lambda y, p, t: _precision_recall(y, p > t)[::-1]):
+        return _done(False, f"{name} looks swapped: return precision first, then recall.")
+    if matches(lambda y, p, t: _precision_recall(1 - y, p <= t)):
+        return _done(False, f"{name} gives the precision and recall of Cat; here the positive class is Dog "
+                            "(label 1).")
+    if matches(lambda y, p, t: _precision_recall(y, p >= t)):
+        return _done(False, f"{name} calls a photo Dog when its probability equals the threshold; predict Dog "
+                            "only when p_dog > threshold.")
+    if matches(lambda y, p, t: _precision_recall(y, p > 0.5)):
+        return _done(False, f"{name} ignores its threshold argument and uses 0.5.")
+    for answer, (what, y, p, t) in zip(answers, cases):
+        wrong = ~np.isclose(answer, _precision_recall(y, p > t), atol=1e-9)
+        if wrong.any():
+            which = "precision and recall are" if wrong.all() else ("precision is" if wrong[0] else "recall is")
+            n_wrong = sum(not np.allclose(a, _precision_recall(yy, pp > tt), atol=1e-9)
+                          for a, (_, yy, pp, tt) in zip(answers, cases))
+            return _done(False, f"{name} is wrong on {n_wrong} of {len(cases)} test cases; on {what} its "
+                                f"{which} wrong. Recount TP, FP and FN.")
+    return _done(False, f"{name} is wrong.")  # not reached: some case differs
 
 
-def _load(path, image_size, interpolation):
+def _pipeline_pixels(path, image_size):
+    """The photo at path as the course's training pipeline gives it: a (1, height, width, 3) uint8 batch."""
+    from cnnkit import data
+
+    ds = data.from_paths([str(path)], [0], CLASS_NAMES, image_size=tuple(image_size), batch_size=1,
+                         label_mode=None, shuffle=False, dtype="uint8")
+    return next(iter(ds)).numpy()
+
+
+def _tf_resize(path, image_size, **kwargs):
+    import tensorflow as tf
+
+    raw = tf.io.decode_image(tf.io.read_file(str(path)), channels=3, expand_animations=False)
+    return tf.image.resize(raw, tuple(image_size), **kwargs).numpy()[None]
+
+
+def _load_img(path, image_size, interpolation):
     import keras
 
     img = keras.utils.load_img(path, target_size=tuple(image_size), interpolation=interpolation)
@@ -121,9 +187,14 @@ def _load(path, image_size, interpolation):
 
 
 def check_image_batch(answer, path, image_size) -> Check:
-    """Exercise 4: the photo at ``path`` as a batch of one raw-pixel image, resized with bilinear interpolation."""
+    """Exercise 4: the photo at ``path`` as a batch of one, decoded and resized exactly as in training.
+
+    The expected pixels are those of :func:`cnnkit.data.from_paths` (``tf.io.decode_image``, then
+    ``tf.image.resize``, bilinear without antialiasing, rounded to ``uint8``); unrounded ``float32`` values
+    and truncation to ``uint8`` are accepted (``atol=1``). ``keras.utils.load_img`` (Pillow) is not the same.
+    """
     name = "x_one"
-    expected = _load(path, image_size, "bilinear")
+    expected = _pipeline_pixels(path, image_size).astype(np.float64)
     arr = _as_array(answer)
     if arr is None:
         return _done(False, f"{name} should be an array of pixel values, but it is a {_typename(answer)}.")
@@ -131,13 +202,28 @@ def check_image_batch(answer, path, image_size) -> Check:
         return _done(False, f"{name} is one image without the batch dimension; the model expects a batch, "
                             f"shape {expected.shape}.")
     if arr.shape != expected.shape:
-        return _done(False, f"{name} has shape {arr.shape}, expected {expected.shape}: check target_size and "
-                            "the batch dimension.")
+        return _done(False, f"{name} has shape {arr.shape}, expected {expected.shape}: check the size passed to "
+                            "tf.image.resize (height, width) and the batch dimension.")
     arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        return _done(False, f"{name} contains NaN or infinite values.")
+    if np.allclose(arr, expected, atol=1.0):
+        return _done(True, f"Correct: {name} has shape {arr.shape} and the training pipeline's pixels.")
     if arr.max() <= 1.0 < expected.max():
         return _done(False, f"{name} looks divided by 255; the model's Rescaling layer does that, so feed raw "
                             "0-255 pixels.")
-    if not np.allclose(arr, expected, atol=0.5) and np.allclose(arr, _load(path, image_size, "nearest"), atol=0.5):
-        return _done(False, f"{name} was resized with 'nearest' interpolation (load_img's default); pass "
-                            "interpolation=\"bilinear\".")
-    return check_array(arr, expected, name=name, atol=0.5)
+    others = [
+        (lambda: _load_img(path, image_size, "bilinear"), "keras.utils.load_img with 'bilinear' (Pillow "
+         "antialiases when it shrinks, tf.image.resize does not)"),
+        (lambda: _load_img(path, image_size, "nearest"), "keras.utils.load_img with its default 'nearest'"),
+        (lambda: _tf_resize(path, image_size, antialias=True), "tf.image.resize with antialias=True (the "
+         "pipeline uses the default, antialias=False)"),
+        (lambda: _tf_resize(path, image_size, method="nearest"), "tf.image.resize with method='nearest' (the "
+         "pipeline uses the default, 'bilinear')"),
+    ]
+    for make, what in others:
+        if np.allclose(arr, make(), atol=1.0):
+            return _done(False, f"{name} looks made with {what}: close to the training pixels, but not the same. "
+                                "Decode with tf.io.decode_image and resize with tf.image.resize, as the pipeline "
+                                "does.")
+    return check_array(arr, expected, name=name, atol=1.0)
