@@ -25,7 +25,7 @@ def test_check_array_right(capsys):
 @pytest.mark.parametrize("answer,words", [
     (None, "NoneType"), ("text", "str"), ({"a": 1}, "dict"),
     (np.zeros((3, 2)), "shape (3, 2), expected (2, 3)"),
-    (np.zeros((2, 2)), "shape (2, 2)"),
+    (np.zeros((2, 2)), "shape (2, 2), expected (2, 3) (the same number of axes"),
     (-EXPECTED, "wrong sign"),
     (EXPECTED[::-1], "flipped"),
     (EXPECTED + np.array([[0, 0, 1], [0, 0, 0]]), "1 of 6 values differ (the first at index (0, 2))"),

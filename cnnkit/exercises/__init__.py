@@ -82,7 +82,7 @@ def check_array(answer, expected, *, name: str = "your answer", atol: float = 1e
         if arr.size == expected.size:
             hint = " (the same number of values: a reshape or transpose away?)"
         elif arr.ndim == expected.ndim:
-            hint = " (check the output-size formula: padding and stride)"
+            hint = " (the same number of axes, but a different length along some axis)"
         return _done(False, f"{name} has shape {arr.shape}, expected {expected.shape}{hint}.", quiet)
     arr = arr.astype(np.float64)
     exp = expected.astype(np.float64)
