@@ -43,6 +43,15 @@ def test_shared_count_distinct_smears_is_named(lenient):
     assert not res and "distinct" in res.message and "images" in res.message
 
 
+def test_shared_count_reversed_isin_is_named(lenient):
+    query, train = np.array([5, 9, 40]), np.array([5, 5, 5, 9, 1])  # images: 2 the right way, 4 reversed
+    assert nb03.shared_count(query, train) == 2 and nb03.shared_count(train, query) == 4
+    assert nb03.check_shared_count(2, query, train)
+    res = nb03.check_shared_count(int(np.isin(train, query).sum()), query, train)
+    assert not res and "np.isin" in res.message and "wrong way round" in res.message
+    _no_leak(res, 2)
+
+
 def test_shared_count_wrong_value(lenient):
     res = nb03.check_shared_count(4, SIMPLE, TRAIN)
     assert not res and "too large" in res.message
@@ -68,7 +77,6 @@ def test_array_bytes():
 
 def test_float32_bytes_right(lenient):
     assert nb03.check_float32_bytes(12_500 * 200 * 200 * 3 * 4)
-    assert nb03.check_float32_bytes(6e9)  # a float with an integer value is accepted
     assert nb03.check_float32_bytes(2 * 10 * 10 * 3 * 4, n_images=2, height=10, width=10)
 
 
@@ -88,6 +96,12 @@ def test_float32_bytes_named_mistakes(lenient, answer, phrase):
 def test_float32_bytes_wrong_value(lenient):
     res = nb03.check_float32_bytes(5_999_999_999)
     assert not res and "too small" in res.message
+    _no_leak(res, 6_000_000_000)
+
+
+def test_float32_bytes_rejects_a_float(lenient):
+    res = nb03.check_float32_bytes(6e9)  # right value, but the task asks for an int
+    assert not res and "int" in res.message and "float" in res.message
     _no_leak(res, 6_000_000_000)
 
 
@@ -154,6 +168,19 @@ def test_recall_right(lenient):
 def test_recall_confused_with_precision(lenient):
     res = nb03.check_recall(np.diag(CM) / CM.sum(axis=0), CM)
     assert not res and "precision" in res.message
+
+
+def test_recall_precision_with_nan_is_named(lenient):
+    cm = np.array([[5, 0, 1], [2, 0, 3], [0, 0, 4]])  # class 1 never predicted: an empty column
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res = nb03.check_recall(np.diag(cm) / cm.sum(axis=0), cm)
+    assert not res and "looks like precision" in res.message and "predicted totals" in res.message
+
+
+def test_recall_in_percent_gets_a_hint(lenient):
+    res = nb03.check_recall(100 * np.diag(CM) / CM.sum(axis=1), CM)
+    assert not res and "fraction" in res.message
+    _no_leak(res, round(8 / 11, 3))
 
 
 def test_recall_wrong_shape(lenient):
