@@ -16,7 +16,9 @@ def pad_and_crop(image, top: int, left: int, pad: int = 4) -> np.ndarray:
     """Mirror-pad an ``(H, W, C)`` image by ``pad`` pixels, then cut the ``(H, W)`` window at ``(top, left)``.
 
     NumPy's ``mode="symmetric"`` repeats the edge pixel (``d c b a | a b c d``), which is what Keras's
-    ``fill_mode="reflect"`` does; ``top = left = pad`` gives the image back unchanged.
+    ``fill_mode="reflect"`` does and what the course uses. (Page's cifar10-fast uses NumPy's
+    ``mode="reflect"``, ``d c b | a b c d``, without the edge repeat.) ``top = left = pad`` gives the
+    image back unchanged.
     """
     image = np.asarray(image)
     h, w = image.shape[:2]
