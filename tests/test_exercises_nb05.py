@@ -89,6 +89,23 @@ def test_pad_and_crop_wrong_shape(image, lenient):
 def test_pad_and_crop_wrong_padding_mode(image, lenient):
     answer = np.pad(image, ((4, 4), (4, 4), (0, 0)), mode="reflect")[1:33, 7:39]  # NumPy's reflect skips the edge
     result = nb05.check_pad_and_crop(answer, image, top=1, left=7)
+    assert not result and 'mode="reflect"' in result.message and '"symmetric"' in result.message
+
+
+def test_pad_and_crop_swapped_top_left(image, lenient):
+    answer = np.pad(image, ((4, 4), (4, 4), (0, 0)), mode="symmetric")[7:39, 1:33]
+    result = nb05.check_pad_and_crop(answer, image, top=1, left=7)
+    assert not result and "swapped" in result.message
+
+
+def test_pad_and_crop_float_crop_fails_because_task_says_uint8(image, lenient):
+    answer = np.pad(image, ((4, 4), (4, 4), (0, 0)), mode="symmetric")[1:33, 7:39].astype("float32")
+    result = nb05.check_pad_and_crop(answer, image, top=1, left=7)
+    assert not result and "float32" in result.message and "uint8" in result.message
+
+
+def test_pad_and_crop_other_wrong_values(image, lenient):
+    result = nb05.check_pad_and_crop(np.zeros_like(image), image, top=1, left=7)
     assert not result and "values differ" in result.message
 
 
@@ -111,9 +128,23 @@ def test_same_padding_right(capsys):
 
 
 def test_same_padding_wrong_value_says_direction_only(lenient):
-    result = nb05.check_same_padding_params(160_202)  # the "valid" count
-    assert not result and "too small" in result.message
+    result = nb05.check_same_padding_params(400_000)
+    assert not result and "too large" in result.message
     assert "356" not in result.message and "810" not in result.message
+
+
+def test_same_padding_valid_count_gets_a_flattened_length_hint(lenient):
+    result = nb05.check_same_padding_params(160_202)  # the "valid" count of the model above
+    assert not result and "padding='valid'" in result.message and "flattened" in result.message
+    assert "356" not in result.message and "810" not in result.message
+
+
+def test_same_padding_forgot_third_pooling(lenient):
+    convs = (27 + 1) * 32 + (288 + 1) * 64 + (576 + 1) * 128
+    answer = convs + (8 * 8 * 128 + 1) * 128 + 129 * 10  # flattened 8x8x128: two poolings only
+    result = nb05.check_same_padding_params(answer)
+    assert not result and "third max-pool" in result.message and "flattened" in result.message
+    assert "356" not in result.message
 
 
 def test_same_padding_accepts_numpy_int_and_whole_float():
@@ -148,8 +179,31 @@ def test_lr_right(capsys):
 
 
 def test_lr_wrong_shape_off_by_one(lenient):
-    result = nb05.check_lr_at_epochs(_lrs()[:-1], peak=0.4, warmup_epochs=5, epochs=24)
-    assert not result and "(24,)" in result.message and "(25,)" in result.message
+    e = np.arange(24)  # np.arange(R9_EPOCHS): one value short
+    answer = np.where(e < 5, 0.4 * e / 5, 0.4 * 0.5 * (1 + np.cos(np.pi * (e - 5) / 19)))
+    result = nb05.check_lr_at_epochs(answer, peak=0.4, warmup_epochs=5, epochs=24)
+    assert not result and "one value per epoch start, including" in result.message
+    assert "R9_EPOCHS + 1" in result.message
+
+
+def test_lr_other_wrong_length(lenient):
+    result = nb05.check_lr_at_epochs(_lrs()[:-3], peak=0.4, warmup_epochs=5, epochs=24)
+    assert not result and "(22,)" in result.message and "(25,)" in result.message
+
+
+def test_lr_missing_half(lenient):
+    e = np.arange(25)
+    answer = np.where(e < 5, 0.4 * e / 5, 0.4 * (1 + np.cos(np.pi * (e - 5) / 19)))
+    result = nb05.check_lr_at_epochs(answer, peak=0.4, warmup_epochs=5, epochs=24)
+    assert not result and "½" in result.message and "lr_per_epoch" in result.message
+
+
+def test_lr_cosine_over_all_epochs(lenient):
+    e = np.arange(25)
+    answer = np.where(e < 5, 0.4 * e / 5, 0.4 * 0.5 * (1 + np.cos(np.pi * (e - 5) / 24)))
+    result = nb05.check_lr_at_epochs(answer, peak=0.4, warmup_epochs=5, epochs=24)
+    assert not result and "R9_EPOCHS − R9_WARMUP" in result.message
+    assert "rates has" not in result.message
 
 
 def test_lr_wrong_value_without_warmup(lenient):
