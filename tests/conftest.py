@@ -17,6 +17,18 @@ def pack():
 
 
 @pytest.fixture
+def lenient(monkeypatch):
+    """Checkers in the learner's mode: a wrong answer prints its sentence instead of raising."""
+    monkeypatch.delenv("CNNKIT_STRICT_CHECKS", raising=False)
+
+
+@pytest.fixture
+def strict(monkeypatch):
+    """Checkers as in CI: a wrong answer raises ExerciseFailed."""
+    monkeypatch.setenv("CNNKIT_STRICT_CHECKS", "1")
+
+
+@pytest.fixture
 def data_root(tmp_path, monkeypatch):
     """An empty, writable data root for this test, with downloads forbidden unless a test allows them."""
     root = tmp_path / "data"

@@ -7,11 +7,6 @@ import pytest
 from cnnkit.exercises import ExerciseFailed, nb02
 
 
-@pytest.fixture
-def lenient(monkeypatch):
-    monkeypatch.delenv("CNNKIT_STRICT_CHECKS", raising=False)
-
-
 def _values_not_in(message, values):
     for v in np.ravel(values):
         text = f"{v:g}"

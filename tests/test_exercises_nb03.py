@@ -11,16 +11,6 @@ SIMPLE = np.array([5, 5, 9, 12, 40, 3])
 TRAIN = np.array([1, 2, 5, 7, 9, 9, 100])
 
 
-@pytest.fixture
-def lenient(monkeypatch):
-    monkeypatch.delenv("CNNKIT_STRICT_CHECKS", raising=False)
-
-
-@pytest.fixture
-def strict(monkeypatch):
-    monkeypatch.setenv("CNNKIT_STRICT_CHECKS", "1")
-
-
 def _no_leak(res, *values):
     for v in values:
         assert str(v) not in res.message and f"{v:,}" not in res.message

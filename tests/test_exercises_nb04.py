@@ -10,16 +10,6 @@ LABELS = np.array([3, 0, 2, 1, 3])
 CM = np.array([[8, 2, 0], [1, 6, 1], [4, 3, 9]])  # row and column totals differ
 
 
-@pytest.fixture
-def lenient(monkeypatch):
-    monkeypatch.delenv("CNNKIT_STRICT_CHECKS", raising=False)
-
-
-@pytest.fixture
-def strict(monkeypatch):
-    monkeypatch.setenv("CNNKIT_STRICT_CHECKS", "1")
-
-
 def _images():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(40, 6, 6, 1), dtype=np.uint8)

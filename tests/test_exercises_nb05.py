@@ -7,11 +7,6 @@ from cnnkit.exercises import ExerciseFailed, nb05
 
 
 @pytest.fixture
-def lenient(monkeypatch):
-    monkeypatch.delenv("CNNKIT_STRICT_CHECKS", raising=False)
-
-
-@pytest.fixture
 def image():
     return np.random.default_rng(0).integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
 

@@ -9,12 +9,6 @@ from cnnkit.exercises import ExerciseFailed, nb06
 STRIDE3 = 7_226_497  # the seed audit's count for the literal Convolution2D(32, 3, 3) at 256x256x3
 
 
-@pytest.fixture
-def lenient(monkeypatch):
-    """The learner's (non-raising) mode."""
-    monkeypatch.delenv("CNNKIT_STRICT_CHECKS", raising=False)
-
-
 def _hidden(message, *values):
     """The message reveals none of the expected values."""
     for v in values:
