@@ -536,24 +536,34 @@ def ensure_blood_cells() -> Path:
                                 reason="the folder exists but has no dataset2-master/images inside")
     _root_for_download("blood-cells", base, ["dataset2-master/images"])
     try:
-        import kagglehub
-
-        staging = Path(fetch._mkdtemp(base.parent, ".blood-cells.download-"))
-        kagglehub.dataset_download(_BLOOD_KAGGLE, output_dir=str(staging))
-        if _find_blood_images(staging) is None:
-            raise fetch.DownloadError(f"the Kaggle download in {staging} has no dataset2-master/images")
-        os.replace(staging, base) if not base.exists() else _merge_into(staging, base)
+        _kaggle_into(_BLOOD_KAGGLE, base, _find_blood_images, "dataset2-master/images")
     except Exception as err:
         raise DataNotFoundError("blood-cells", base, ["dataset2-master/images"],
                                 reason=f"Kaggle download failed: {err}") from None
     return _find_blood_images(base)
 
 
-def _merge_into(src: Path, dest: Path) -> None:
-    """Move the entries of ``src`` into the (empty) folder ``dest``."""
-    for entry in src.iterdir():
-        os.replace(entry, dest / entry.name)
-    src.rmdir()
+def _kaggle_into(handle: str, base: Path, find, expected: str) -> None:
+    """Download a public Kaggle dataset with kagglehub into a temporary folder beside ``base``, check that
+    ``find`` locates the data in it, then move it to ``base`` (which is absent or empty). On any failure the
+    temporary folder is removed and nothing else is touched."""
+    import kagglehub
+
+    base.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(fetch._mkdtemp(base.parent, f".{base.name}.download-"))
+    try:
+        kagglehub.dataset_download(handle, output_dir=str(staging))
+        if find(staging) is None:
+            raise fetch.DownloadError(f"the Kaggle download of {handle} has no {expected}")
+        if not base.exists():
+            os.replace(staging, base)
+            return
+        for entry in staging.iterdir():
+            os.replace(entry, base / entry.name)
+        staging.rmdir()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def blood_cells(split: str = "TRAIN", image_size=(200, 200), batch_size: int | None = 32, **kwargs):
@@ -600,13 +610,7 @@ def ensure_cats_vs_dogs() -> Path:
     except Exception as err:
         errors.append(f"Microsoft archive: {err}")
         try:  # the Microsoft link has broken before; a public Kaggle copy of the same zip's contents
-            import kagglehub
-
-            staging = Path(fetch._mkdtemp(root, ".cats-vs-dogs.download-"))
-            kagglehub.dataset_download(_PETS_KAGGLE_MIRROR, output_dir=str(staging))
-            if _find_pets(staging) is None:
-                raise fetch.DownloadError("the Kaggle copy has no PetImages/Cat and PetImages/Dog")
-            os.replace(staging, base) if not base.exists() else _merge_into(staging, base)
+            _kaggle_into(_PETS_KAGGLE_MIRROR, base, _find_pets, "PetImages/Cat and PetImages/Dog")
         except Exception as err2:
             errors.append(f"Kaggle mirror: {err2}")
             raise DataNotFoundError("cats-vs-dogs", base, ["PetImages/Cat", "PetImages/Dog"],

@@ -196,7 +196,7 @@ def test_offline_empty_root_gives_one_clear_error(name, data_root):
     assert list(data_root.iterdir()) == []
 
 
-@pytest.mark.parametrize("name", ["fashion-mnist", "cifar-10", "cats-vs-dogs"])
+@pytest.mark.parametrize("name", ["fashion-mnist", "cifar-10", "blood-cells", "cats-vs-dogs"])
 def test_unreachable_server_gives_one_clear_error(name, data_root, monkeypatch):
     monkeypatch.delenv("CNNKIT_OFFLINE")
     monkeypatch.setattr(data, "_FASHION_MIRRORS", ["http://127.0.0.1:9/"])
@@ -205,9 +205,12 @@ def test_unreachable_server_gives_one_clear_error(name, data_root, monkeypatch):
     monkeypatch.setattr(data, "_PETS_KAGGLE_MIRROR", "no-such-owner/no-such-dataset")
     monkeypatch.setenv("KAGGLEHUB_CACHE", str(data_root.parent / "kh"))
     monkeypatch.setenv("KAGGLE_API_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setattr(data, "_BLOOD_KAGGLE", "no-such-owner/no-such-dataset")
     with pytest.raises(data.DataNotFoundError) as err:
         LOADERS[name]()
     assert "Download:" in str(err.value)
+    leftovers = [p.name for p in data_root.rglob("*") if ".download-" in p.name or ".part-" in p.name]
+    assert leftovers == []  # failed downloads leave no temporary folders behind
 
 
 def test_read_only_root_gives_one_clear_error(data_root, monkeypatch):
