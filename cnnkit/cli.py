@@ -67,7 +67,8 @@ def _cmd_run_full(args) -> int:
     from .runner import run_notebook
 
     for nb in args.notebooks:
-        run_notebook(nb, results_dir=args.results, quick=args.quick, timeout=args.timeout)
+        run_notebook(nb, results_dir=args.results, quick=args.quick, timeout=args.timeout,
+                     executed_dir=args.executed)
     return 0
 
 
@@ -115,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results", help="results folder (default: results)")
     p.add_argument("--quick", action="store_true", help="reduced mode; writes to RESULTS/quick/ instead")
     p.add_argument("--timeout", type=int, default=4 * 3600, help="seconds per cell (default 4 hours)")
+    p.add_argument("--executed", metavar="DIR",
+                   help="also save each executed notebook, with its outputs, as DIR/<name>.executed.ipynb")
     p.set_defaults(func=_cmd_run_full)
 
     p = sub.add_parser("syllabus", help="regenerate the README syllabus table from results/*.json")

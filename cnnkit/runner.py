@@ -51,8 +51,14 @@ def _git_commit(folder: Path) -> str | None:
     return (out.stdout.strip() + ("+changes" if dirty else "")) if out.returncode == 0 else None
 
 
-def run_notebook(path, results_dir="results", quick: bool = False, timeout: int = 4 * 3600) -> Path:
-    """Execute ``path`` and write its results file; return that file's path."""
+def run_notebook(path, results_dir="results", quick: bool = False, timeout: int = 4 * 3600,
+                 executed_dir=None) -> Path:
+    """Execute ``path`` and write its results file; return that file's path.
+
+    With ``executed_dir``, the executed notebook (with its outputs: training logs, figures) is also written
+    there as ``<name>.executed.ipynb``, also when a cell fails, so a long run can be inspected afterwards.
+    An existing file of that name is an error before anything runs; nothing is overwritten.
+    """
     import nbformat
     from nbclient import NotebookClient
 
@@ -60,6 +66,13 @@ def run_notebook(path, results_dir="results", quick: bool = False, timeout: int 
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
+    executed = None
+    if executed_dir is not None:
+        executed = Path(executed_dir) / f"{path.stem}.executed.ipynb"
+        if executed.exists():
+            raise FileExistsError(f"{executed} exists already; move it away or pick another folder "
+                                  "(run-full never overwrites it)")
+        executed.parent.mkdir(parents=True, exist_ok=True)
     commit = _git_commit(path.parent)
     out_dir = Path(results_dir) / ("quick" if quick else "")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -76,8 +89,13 @@ def run_notebook(path, results_dir="results", quick: bool = False, timeout: int 
             info = env_info()
             print(f"running {path} ({info['mode']}, {device_label(info)}) ...", flush=True)
             start = time.perf_counter()
-            NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            try:
+                NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                               resources={"metadata": {"path": str(path.parent)}}).execute()
+            finally:
+                if executed is not None:
+                    nbformat.write(nb, executed)
+                    print(f"wrote the executed notebook to {executed}", flush=True)
             wall = time.perf_counter() - start
             entries = read_entries(metrics)
         finally:

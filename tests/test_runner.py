@@ -34,6 +34,28 @@ def test_run_full_and_quick_never_overwrite_each_other(tmp_path):
     assert len(json.loads(full.read_text())["runs"]) == 1
 
 
+def test_run_full_can_keep_the_executed_notebook(tmp_path):
+    nb = tiny_notebook(tmp_path / "04_toy.ipynb")
+    runner.run_notebook(nb, results_dir=tmp_path / "results", quick=True, executed_dir=tmp_path / "out")
+    executed = nbformat.read(tmp_path / "out" / "04_toy.executed.ipynb", as_version=4)
+    assert "toy" in executed.cells[0].outputs[0]["text"]  # record() prints what it recorded
+    with pytest.raises(FileExistsError, match="never overwrites"):
+        runner.run_notebook(nb, results_dir=tmp_path / "results", quick=True, executed_dir=tmp_path / "out")
+    assert nbformat.read(tmp_path / "out" / "04_toy.executed.ipynb", as_version=4) == executed
+
+
+def test_run_full_keeps_the_executed_notebook_of_a_failed_run(tmp_path):
+    nb_path = tiny_notebook(tmp_path / "05_bad.ipynb")
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('boom')"))
+    nbformat.write(nb, nb_path)
+    with pytest.raises(Exception, match="boom"):
+        runner.run_notebook(nb_path, results_dir=tmp_path / "results", quick=True, executed_dir=tmp_path)
+    executed = nbformat.read(tmp_path / "05_bad.executed.ipynb", as_version=4)
+    assert executed.cells[1].outputs[0]["ename"] == "RuntimeError"
+    assert not (tmp_path / "results" / "quick" / "05_bad.json").exists()
+
+
 def test_syllabus_table_from_results(tmp_path):
     (tmp_path / "quick").mkdir()
     run = {"mode": "full", "device": "cpu", "wall_seconds": 600, "machine": {"cpu": "X", "cpu_count": 2},
