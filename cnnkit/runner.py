@@ -161,16 +161,17 @@ def syllabus_table(results_dir="results") -> str:
     """The README's syllabus table (Markdown), measured columns filled from the results files."""
     full, quick = _load(results_dir)
     rows = ["| Notebook | What you learn | Dataset | Reduced mode, CPU | Full size, CPU | Full size, GPU | "
-            "Full-size results (CPU run) |",
+            "Full-size results (CPU run unless marked GPU) |",
             "|---|---|---|---|---|---|---|"]
     for stem, (learn, dataset) in SYLLABUS.items():
         q = _run(quick.get(stem), gpu=False)
         cpu = _run(full.get(stem), gpu=False)
         gpu = _run(full.get(stem), gpu=True)
         gpu_cell = f"{_minutes(gpu['wall_seconds'])} ({gpu['device'][5:]})" if gpu else "not measured"
+        results = _headline(cpu) if cpu else (f"GPU: {_headline(gpu)}" if gpu and gpu["models"] else "")
         rows.append(f"| [{stem}](notebooks/{stem}.ipynb) | {learn} | {dataset} | "
                     f"{_minutes(q['wall_seconds']) if q else 'not measured'} | "
-                    f"{_minutes(cpu['wall_seconds']) if cpu else 'not measured'} | {gpu_cell} | {_headline(cpu)} |")
+                    f"{_minutes(cpu['wall_seconds']) if cpu else 'not measured'} | {gpu_cell} | {results} |")
     machines = {r["machine"]["cpu"] + f" ({r['machine']['cpu_count']} cores)"
                 for doc in list(full.values()) + list(quick.values()) for r in doc["runs"]
                 if not r["device"].startswith("gpu")}

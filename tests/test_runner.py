@@ -66,6 +66,10 @@ def test_syllabus_table_from_results(tmp_path):
     row = next(line for line in table.splitlines() if "04_lenet" in line)
     assert "| 10 min | 60 s (H100) | lenet: 91.2% test acc, 12 ep, train 5 min |" in row
     assert "X (2 cores)" in table
+    # a notebook measured only on a GPU shows the GPU run's results, marked as such
+    (tmp_path / "05_cifar10_augmentation.json").write_text(json.dumps({"runs": [gpu]}))
+    row = next(line for line in runner.syllabus_table(tmp_path).splitlines() if "05_cifar" in line)
+    assert "| not measured | 60 s (H100) | GPU: lenet: 91.2% test acc, 12 ep, train 5 min |" in row
 
 
 def test_readme_table_matches_results():
