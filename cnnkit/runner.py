@@ -147,6 +147,10 @@ def _headline(run) -> str:
         bits = []
         if m.get("test_accuracy") is not None:
             bits.append(f"{100 * m['test_accuracy']:.1f}% test acc")
+        if m.get("test_simple_accuracy") is not None:
+            bits.append(f"{100 * m['test_simple_accuracy']:.1f}% TEST_SIMPLE acc")
+        if m.get("macro_f1") is not None:
+            bits.append(f"macro-F1 {m['macro_f1']:.3f}")
         if m.get("auc") is not None:
             bits.append(f"AUC {m['auc']:.3f}")
         if m.get("epochs") is not None:

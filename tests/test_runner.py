@@ -66,6 +66,11 @@ def test_syllabus_table_from_results(tmp_path):
     row = next(line for line in table.splitlines() if "04_lenet" in line)
     assert "| 10 min | 60 s (H100) | lenet: 91.2% test acc, 12 ep, train 5 min |" in row
     assert "X (2 cores)" in table
+    blood = dict(run, models=[{"model": "seed", "test_accuracy": 0.5, "test_simple_accuracy": 0.25,
+                               "macro_f1": 0.4567, "epochs": 3}])
+    (tmp_path / "03_blood_cells.json").write_text(json.dumps({"runs": [blood]}))
+    row = next(line for line in runner.syllabus_table(tmp_path).splitlines() if "03_blood" in line)
+    assert "| seed: 50.0% test acc, 25.0% TEST_SIMPLE acc, macro-F1 0.457, 3 ep |" in row
     # a notebook measured only on a GPU shows the GPU run's results, marked as such
     (tmp_path / "05_cifar10_augmentation.json").write_text(json.dumps({"runs": [gpu]}))
     row = next(line for line in runner.syllabus_table(tmp_path).splitlines() if "05_cifar" in line)
