@@ -1,12 +1,15 @@
 """Fail if a notebook carries outputs or execution counts (the course commits notebooks stripped).
 
-    python scripts/check_notebooks.py notebooks/*.ipynb        # check
+    python scripts/check_notebooks.py notebooks/*.ipynb        # check (no arguments: the same)
     nbstripout notebooks/*.ipynb                               # fix
 """
 
 import sys
+from pathlib import Path
 
 import nbformat
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def problems(path):
@@ -21,6 +24,10 @@ def problems(path):
 
 
 def main(paths):
+    paths = paths or sorted(str(p) for p in NOTEBOOKS.glob("*.ipynb"))
+    if not paths:
+        print(f"no notebooks found in {NOTEBOOKS}", file=sys.stderr)
+        return 1
     found = [p for path in paths for p in problems(path)]
     for line in found:
         print(line, file=sys.stderr)
