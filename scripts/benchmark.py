@@ -2,12 +2,18 @@
 
     python scripts/benchmark.py pipeline [--sizes 500 1000 2000 4000]   # seeds' loader vs tf.data
     python scripts/benchmark.py notebooks                               # reduced-mode seconds under nbval
+    python scripts/benchmark.py epoch [--images 45000] [--batch 512]    # one ResNet-9 epoch at full size
 
 ``pipeline``: the source articles' way (a Python loop that decodes and resizes each blood-cell image
 into a list, then one big uint8 array, then a float32 copy) against the course's ``tf.data`` pipeline
 (``cnnkit.data.blood_cells``: streaming from disk, 200x200, batches of 32), one pass over N TRAIN
 images. Each measurement runs in a fresh Python process; peak memory is the process's high-water mark
 (VmHWM) minus its size after the imports, so the figures compare the loaders, not the libraries.
+
+``epoch``: one training epoch of notebook 05's ResNet-9 (full widths, SGD with Nesterov momentum, no
+augmentation) on the first N CIFAR-10 training images, in batches as in the notebook's full mode; prints
+the device, the seconds and the images per second: what a full-size run of notebook 05 costs per epoch
+on this machine.
 
 ``notebooks``: each notebook under ``pytest --nbval-lax`` with ``CNNKIT_QUICK=1``, timed as a whole
 (kernel start included), and the total.
@@ -114,16 +120,45 @@ def notebooks(paths):
     print(f"| **total** | **{total:.0f}** | |")
 
 
+def epoch(images, batch):
+    import keras
+    import tensorflow as tf
+
+    import cnnkit
+    from cnnkit import data, models
+
+    cnnkit.set_seed(42)
+    (x, y), _ = data.load_cifar10()
+    x, y = x[:images], y[:images]
+    model = models.resnet9(widths=(64, 128, 256, 512))
+    model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=42).batch(batch).prefetch(tf.data.AUTOTUNE)
+    info = cnnkit.config.env_info()
+    print(f"ResNet-9, {model.count_params():,} parameters; {len(x):,} images in batches of {batch} "
+          f"({len(ds)} steps); device: {', '.join(info['gpus']) or 'CPU'} ({info['cpu']}, {info['cpu_count']} cores); "
+          f"TensorFlow {tf.__version__}", flush=True)
+    start = time.perf_counter()
+    model.fit(ds, epochs=1, verbose=2)
+    seconds = time.perf_counter() - start
+    print(f"one epoch: {seconds:.0f} s, {len(x) / seconds:.0f} images/s (first epoch: includes graph building)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="what", required=True)
     p = sub.add_parser("pipeline")
     p.add_argument("--sizes", type=int, nargs="+", default=[500, 1000, 2000, 4000])
+    p = sub.add_parser("epoch")
+    p.add_argument("--images", type=int, default=45000)
+    p.add_argument("--batch", type=int, default=512)
     p = sub.add_parser("notebooks")
     p.add_argument("paths", nargs="*", default=sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb")))
     args = ap.parse_args(argv)
     if args.what == "pipeline":
         pipeline(args.sizes)
+    elif args.what == "epoch":
+        epoch(args.images, args.batch)
     else:
         notebooks(args.paths)
 
