@@ -22,6 +22,20 @@ def _augment(augment):
     return [augment] if augment is not None else []
 
 
+def _conv_bn_relu_layers(width: int, names: tuple[str, str, str], batch_norm: bool = True,
+                         bn_momentum: float = 0.99) -> list:
+    """3x3 'same' convolution, batch norm, ReLU, as Sequential layers named ``names`` (conv, bn, relu).
+
+    The convolution has no bias when batch norm follows (its shift does that job). ``bn_momentum`` 0.99 is
+    Keras's default.
+    """
+    conv, bn, relu = names
+    stack = [layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm, name=conv)]
+    if batch_norm:
+        stack.append(layers.BatchNormalization(momentum=bn_momentum, name=bn))
+    return stack + [layers.Activation("relu", name=relu)]
+
+
 def lenet5(input_shape=(28, 28, 1), num_classes: int = 10, rescale: bool = True) -> keras.Sequential:
     """The source article's "LeNet": conv 6@5x5 same, avg-pool, conv 16@5x5 same, avg-pool, dense 120-84-10.
 
@@ -74,9 +88,7 @@ def fashion_cnn(input_shape=(28, 28, 1), num_classes: int = 10, filters=(32, 64)
     for block, width in enumerate(filters, start=1):
         for _ in range(convs_per_block):
             n += 1
-            stack += [layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{n}"),
-                      layers.BatchNormalization(momentum=bn_momentum, name=f"bn{n}"),
-                      layers.Activation("relu", name=f"relu{n}")]
+            stack += _conv_bn_relu_layers(width, (f"conv{n}", f"bn{n}", f"relu{n}"), bn_momentum=bn_momentum)
         stack.append(layers.MaxPooling2D(2, name=f"pool{block}"))
     stack += [layers.Flatten(name="flatten"), layers.Dropout(dropout / 2, name="dropout1"),
               layers.Dense(dense, use_bias=False, name="dense"),
@@ -163,10 +175,10 @@ def cats_dogs_cnn(input_shape=(128, 128, 3), filters=(32, 64, 128, 256), dropout
     """
     stack = [keras.Input(shape=input_shape), *_augment(augment), *_rescale(rescale)]
     for i, width in enumerate(filters):
-        stack += [layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"block{i + 1}_conv"),
-                  layers.BatchNormalization(momentum=bn_momentum, name=f"block{i + 1}_bn"),
-                  layers.Activation("relu", name=f"block{i + 1}_relu"),
-                  layers.MaxPooling2D(name=f"block{i + 1}_pool")]
+        block = f"block{i + 1}"
+        stack += _conv_bn_relu_layers(width, (f"{block}_conv", f"{block}_bn", f"{block}_relu"),
+                                      bn_momentum=bn_momentum)
+        stack.append(layers.MaxPooling2D(name=f"{block}_pool"))
     stack.append(layers.GlobalAveragePooling2D(name="gap"))
     if dropout:
         stack.append(layers.Dropout(dropout, name="dropout"))
@@ -188,11 +200,9 @@ def vgg_style(input_shape, num_classes: int, filters=(32, 64, 128), convs_per_bl
     stack = [keras.Input(shape=input_shape), *_augment(augment), *_rescale(rescale)]
     for i, width in enumerate(filters):
         for j in range(convs_per_block):
-            stack.append(layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm,
-                                       name=f"block{i + 1}_conv{j + 1}"))
-            if batch_norm:
-                stack.append(layers.BatchNormalization(name=f"block{i + 1}_bn{j + 1}"))
-            stack.append(layers.Activation("relu", name=f"block{i + 1}_relu{j + 1}"))
+            stack += _conv_bn_relu_layers(
+                width, (f"block{i + 1}_conv{j + 1}", f"block{i + 1}_bn{j + 1}", f"block{i + 1}_relu{j + 1}"),
+                batch_norm=batch_norm)
         stack.append(layers.MaxPooling2D(name=f"block{i + 1}_pool"))
     stack += [layers.GlobalAveragePooling2D(name="gap")]
     if dropout:
