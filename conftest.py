@@ -7,3 +7,9 @@ os.environ.setdefault("CNNKIT_QUICK", "1")
 os.environ.setdefault("CNNKIT_STRICT_CHECKS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# Kernels work in notebooks/: CNNKIT_DATA=../shared/data must mean the folder seen from here. (Imported
+# after the settings above, which importing cnnkit would otherwise pre-empt.)
+from cnnkit.config import pin_data_root  # noqa: E402
+
+pin_data_root()

@@ -4,6 +4,9 @@ Two environment variables steer the course:
 
 * ``CNNKIT_DATA``: the data root. Unset, it is ``data/`` in the course checkout, or
   ``~/.cache/cnnkit`` (``$XDG_CACHE_HOME/cnnkit``) when cnnkit is installed without a checkout (Colab).
+  A relative path is relative to the working directory of the process that reads it; ``pytest`` and
+  ``python -m cnnkit run-full`` pin it to the folder they were started in (:func:`pin_data_root`),
+  because the notebook kernels they start work in ``notebooks/``.
 * ``CNNKIT_QUICK=1``: reduced mode. Every notebook then runs on a CPU in about a minute, on fewer
   examples and epochs. CI sets it; learners normally leave it unset and train at full size.
 """
@@ -35,6 +38,17 @@ def data_root() -> Path:
         return _CHECKOUT / "data"
     cache = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
     return Path(cache) / "cnnkit"
+
+
+def pin_data_root() -> None:
+    """Make a relative ``CNNKIT_DATA`` absolute, against the current working directory.
+
+    Call it before starting a process that works in another folder (a notebook kernel runs in the
+    notebook's folder), so that ``CNNKIT_DATA=../shared/data pytest`` means the same folder there.
+    """
+    env = os.environ.get(DATA_ENV, "").strip()
+    if env and not Path(env).expanduser().is_absolute():
+        os.environ[DATA_ENV] = str(Path(env).expanduser().resolve())
 
 
 def is_quick() -> bool:

@@ -103,10 +103,13 @@ def offline() -> bool:
 def _root_for_download(dataset: str, folder: Path, missing) -> Path:
     """The data root, checked to be usable for a download of ``missing`` into ``folder``."""
     root = data_root()
-    if os.environ.get(DATA_ENV, "").strip() and not root.exists():
-        raise DataNotFoundError(
-            dataset, folder, missing, reason=f"{DATA_ENV} points to {root}, which does not exist (a typo?)"
-        )
+    env = os.environ.get(DATA_ENV, "").strip()
+    if env and not root.exists():
+        hint = " (a typo?)"
+        if not Path(env).expanduser().is_absolute():
+            hint = (f"; {env!r} is a relative path, taken from the working directory {Path.cwd()} "
+                    "(a notebook runs in its own folder): use an absolute path")
+        raise DataNotFoundError(dataset, folder, missing, reason=f"{DATA_ENV} points to {root}, which does not exist{hint}")
     if offline():
         raise DataNotFoundError(dataset, folder, missing, reason=f"{OFFLINE_ENV}=1 forbids downloads")
     return root

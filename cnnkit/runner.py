@@ -62,7 +62,7 @@ def run_notebook(path, results_dir="results", quick: bool = False, timeout: int 
     import nbformat
     from nbclient import NotebookClient
 
-    from .config import env_info
+    from .config import env_info, pin_data_root
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
@@ -77,6 +77,7 @@ def run_notebook(path, results_dir="results", quick: bool = False, timeout: int 
     out_dir = Path(results_dir) / ("quick" if quick else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     saved_env = dict(os.environ)
+    pin_data_root()  # the kernel works in the notebook's folder; a relative CNNKIT_DATA must still hold
     with tempfile.TemporaryDirectory() as tmp:
         metrics = Path(tmp) / "metrics.jsonl"
         os.environ[RESULTS_ENV] = str(metrics)

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,21 @@ def test_data_root_from_env_and_default(monkeypatch, tmp_path):
     monkeypatch.setattr(config, "_in_checkout", lambda: False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert cnnkit.data_root() == tmp_path / "cache" / "cnnkit"
+
+
+def test_pin_data_root_makes_a_relative_path_absolute(monkeypatch, tmp_path):
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("CNNKIT_DATA", "../pack")
+    config.pin_data_root()
+    assert os.environ["CNNKIT_DATA"] == str(tmp_path / "pack")
+    monkeypatch.chdir(tmp_path)  # a process in another folder (a notebook kernel) now sees the same root
+    assert config.data_root() == tmp_path / "pack"
+    config.pin_data_root()  # absolute: left alone
+    assert os.environ["CNNKIT_DATA"] == str(tmp_path / "pack")
+    monkeypatch.delenv("CNNKIT_DATA")
+    config.pin_data_root()  # unset: stays unset
+    assert "CNNKIT_DATA" not in os.environ
 
 
 @pytest.mark.parametrize("value,quick", [("1", True), ("true", True), ("on", True), ("0", False), ("", False)])

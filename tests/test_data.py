@@ -189,6 +189,18 @@ def test_missing_root_gives_one_clear_error(name, monkeypatch):
     assert not Path("/nonexistent").exists()
 
 
+def test_missing_relative_root_says_where_it_looked_and_why(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CNNKIT_DATA", "../no-such-pack")
+    monkeypatch.delenv("CNNKIT_OFFLINE", raising=False)
+    with pytest.raises(data.DataNotFoundError) as err:
+        data.load_fashion_mnist()
+    text = str(err.value)
+    assert str(tmp_path.parent / "no-such-pack") in text
+    assert "'../no-such-pack' is a relative path" in text and str(tmp_path) in text
+    assert "use an absolute path" in text and "typo" not in text
+
+
 @pytest.mark.parametrize("name", list(LOADERS))
 def test_offline_empty_root_gives_one_clear_error(name, data_root):
     with pytest.raises(data.DataNotFoundError, match=f"The {name} dataset is not available"):

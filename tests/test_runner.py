@@ -1,6 +1,7 @@
 """run-full writes results files; the README's syllabus table agrees with them."""
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -32,6 +33,19 @@ def test_run_full_and_quick_never_overwrite_each_other(tmp_path):
     assert json.loads(quick.read_text())["runs"][0]["models"][0]["test_accuracy"] == 0.5
     runner.run_notebook(nb, results_dir=tmp_path / "results")  # a second CPU run replaces the first
     assert len(json.loads(full.read_text())["runs"]) == 1
+
+
+def test_run_full_pins_a_relative_data_root_for_the_kernel(tmp_path, monkeypatch):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os, cnnkit\ncnnkit.record('toy', data=str(cnnkit.data_root()))")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (tmp_path / "notebooks").mkdir()
+    nbformat.write(nb, tmp_path / "notebooks" / "04_toy.ipynb")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CNNKIT_DATA", "pack")  # relative to tmp_path; the kernel works in notebooks/
+    out = runner.run_notebook(Path("notebooks/04_toy.ipynb"), results_dir=tmp_path / "results", quick=True)
+    assert json.loads(out.read_text())["runs"][0]["models"][0]["data"] == str(tmp_path / "pack")
+    assert os.environ["CNNKIT_DATA"] == "pack"  # the caller's environment is restored afterwards
 
 
 def test_run_full_can_keep_the_executed_notebook(tmp_path):
