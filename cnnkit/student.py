@@ -1,4 +1,4 @@
-"""The student edition of the notebooks, and the Colab ref every Setup cell installs.
+"""The student edition of the notebooks: the instructor notebooks with every solution removed.
 
 Instructor notebooks (``notebooks/``) hold the solutions. In them:
 
@@ -6,17 +6,22 @@ Instructor notebooks (``notebooks/``) hold the solutions. In them:
   between ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the student edition replaces those lines
   with ``raise NotImplementedError("<exercise title>. Hint: <hint>")`` and tags the cell
   ``raises-exception``;
-* a cell tagged ``solution`` (a worked answer in prose or code) is removed.
+* a cell tagged ``solution`` (a worked answer in prose or code) is removed;
+* the **Open in Colab** badge opens the published student notebook (``student/`` in the course
+  repository, see :mod:`cnnkit.colab`) instead of the instructor's.
 
-``python -m cnnkit student-edition OUT_DIR`` writes the student notebooks.
+``python -m cnnkit student-edition OUT_DIR`` writes the student notebooks. The repository publishes
+them in ``student/``, so that the badges work; :func:`stale_student_notebooks` says whether that
+folder still matches ``notebooks/``.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import nbformat
+
+from .colab import STUDENT_FOLDER, point_badges_at
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 EXERCISE_TAG, SOLUTION_TAG, RAISES_TAG = "exercise", "solution", "raises-exception"
@@ -71,7 +76,7 @@ def student_notebook(nb, where: str = ""):
             cell.outputs, cell.execution_count = [], None
         cells.append(cell)
     nb.cells = cells
-    return nb
+    return point_badges_at(nb, STUDENT_FOLDER)
 
 
 def leaked_solutions(nb) -> list:
@@ -100,52 +105,24 @@ def write_student_edition(src_dir, out_dir, overwrite: bool = False) -> list:
     return targets
 
 
-# --------------------------------------------------------------------------------------------------
-# Colab
+def _content(nb) -> list:
+    return [(c.cell_type, c.source, sorted(c.get("metadata", {}).get("tags", []))) for c in nb.cells]
 
 
-_REF_LINE = re.compile(r'COURSE_REPO, COURSE_REF = "([^"]*)", "([^"]*)"')
-_BADGE = re.compile(r"colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/([^/]+)/notebooks/")
+def stale_student_notebooks(src_dir="notebooks", student_dir=STUDENT_FOLDER) -> list:
+    """Why the published student edition in ``student_dir`` differs from ``src_dir`` (empty if it does not).
 
-
-def course_repository(pyproject="pyproject.toml") -> tuple[str, str]:
-    """``(repository URL, ref)`` from ``[tool.cnnkit]`` in pyproject.toml: the one place they are set."""
-    text = Path(pyproject).read_text(encoding="utf-8")  # tomllib is 3.11+; these two lines are simple
-    section = text.split("[tool.cnnkit]", 1)[1].split("\n[", 1)[0]
-    values = dict(re.findall(r'(?m)^(repository|colab_ref) = "([^"]*)"$', section))
-    return values["repository"], values["colab_ref"]
-
-
-def colab_settings(nb) -> list:
-    """Every ``(repository, ref)`` pair a notebook names, in its Setup cell and its Colab badge."""
-    found = []
-    for cell in nb.cells:
-        for repo, ref in _REF_LINE.findall(cell.source):
-            found.append((repo, ref))
-        for slug, ref in _BADGE.findall(cell.source):
-            found.append((f"https://github.com/{slug}", ref))
-    return found
-
-
-def set_colab_ref(ref: str, notebooks_dir="notebooks", pyproject="pyproject.toml") -> list:
-    """Set the ref in pyproject.toml and in every notebook's Setup cell and badge; return changed files."""
-    if not re.fullmatch(r"[A-Za-z0-9._/-]+", ref):
-        raise ValueError(f"not a git ref: {ref!r}")
-    repo, _ = course_repository(pyproject)
-    slug = repo.removeprefix("https://github.com/")
-    changed = []
-    text = Path(pyproject).read_text(encoding="utf-8")
-    new = re.sub(r'(?m)^colab_ref = ".*"$', f'colab_ref = "{ref}"', text)
-    if new != text:
-        Path(pyproject).write_text(new, encoding="utf-8")
-        changed.append(Path(pyproject))
-    for path in sorted(Path(notebooks_dir).glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        before = [c.source for c in nb.cells]
-        for cell in nb.cells:
-            cell.source = _REF_LINE.sub(f'COURSE_REPO, COURSE_REF = "{repo}", "{ref}"', cell.source)
-            cell.source = _BADGE.sub(f"colab.research.google.com/github/{slug}/blob/{ref}/notebooks/", cell.source)
-        if [c.source for c in nb.cells] != before:
-            nbformat.write(nb, path)
-            changed.append(path)
-    return changed
+    One short line per difference: a notebook missing, left over, or with other cells than
+    :func:`student_notebook` makes of its instructor notebook.
+    """
+    src_dir, student_dir = Path(src_dir), Path(student_dir)
+    sources = {p.name: p for p in sorted(src_dir.glob("*.ipynb"))}
+    published = {p.name: p for p in sorted(student_dir.glob("*.ipynb"))}
+    out = [f"{student_dir / name} is missing" for name in sources if name not in published]
+    out += [f"{student_dir / name} has no instructor notebook in {src_dir}; delete it"
+            for name in published if name not in sources]
+    for name in sorted(set(sources) & set(published)):
+        expected = student_notebook(nbformat.read(sources[name], as_version=4), where=name)
+        if _content(expected) != _content(nbformat.read(published[name], as_version=4)):
+            out.append(f"{student_dir / name} differs from what {src_dir / name} gives")
+    return out

@@ -17,37 +17,82 @@ def _name(spec: str) -> str:
     return re.split(r"[<>=!~ \[;]", spec.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
-def pyproject_packages():
+def _spec(spec: str) -> tuple:
+    """(name, version bound) of a requirement such as ``keras>=3.9``."""
+    name = _name(spec)
+    return name, spec.strip()[len(name):].replace(" ", "")
+
+
+def pyproject_specs():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return {_name(s) for s in project["dependencies"] + project["optional-dependencies"]["dev"]}
+    return {_spec(s) for s in project["dependencies"] + project["optional-dependencies"]["dev"]}
 
 
-def conda_packages():
-    names, in_deps = set(), False
+def conda_specs():
+    specs, in_deps = set(), False
     for line in (ROOT / "environment.yml").read_text().splitlines():
         if line.startswith("dependencies:"):
             in_deps = True
         elif in_deps and re.match(r"^  - [A-Za-z]", line):
-            names.add(_name(line[4:]))
-    return names - {"python", "pip", "pip:"}
+            specs.add(_spec(line[4:]))
+    return {s for s in specs if s[0] not in {"python", "pip", "pip:"}}
 
 
 def test_environment_yml_agrees_with_pyproject():
-    assert conda_packages() == pyproject_packages()
+    assert conda_specs() == pyproject_specs()  # the same packages, with the same lower bounds
     text = (ROOT / "environment.yml").read_text()
     assert "conda-forge" in text and "- -e ." in text
-    assert re.search(r"tensorflow>=2\.16", text)
 
 
-def test_readme_quick_start_has_two_commands():
+# (what the code uses, package, the first release that has it; evidence)
+NEEDS = [
+    (r"\bkeras\b", "tensorflow", "2.16"),  # TensorFlow 2.16 is the first whose tf.keras is Keras 3
+    (r"RandomErasing\(", "keras", "3.9"),  # new in Keras 3.9.0 (release notes; 3.8.0 has no such layer)
+    (r'layout="constrained"', "matplotlib", "3.5"),  # Figure(layout=...): Matplotlib 3.5.0 API changes
+    (r"set_[xy]ticks\([^)\n]*, [^)\n]*\)", "matplotlib", "3.5"),  # set_ticks(ticks, labels): 3.5.0 what's new
+    (r"classification_report\([^)]*zero_division", "scikit-learn", "0.22.1"),  # honoured since 0.22.1
+    (r"dataset_download\([^)]*output_dir=", "kagglehub", "0.4.3"),  # kagglehub 0.4.3 changelog
+]
+
+
+def _version(text: str) -> tuple:
+    return tuple(int(p) for p in text.split("."))
+
+
+def test_lower_bounds_cover_what_the_code_uses():
+    bounds = dict(pyproject_specs())
+    sources = [p.read_text() for p in (ROOT / "cnnkit").rglob("*.py")]
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        sources += [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    code = "\n".join(sources)
+    for pattern, package, first in NEEDS:
+        if re.search(pattern, code):
+            bound = bounds.get(package, "")
+            assert bound.startswith(">=") and _version(bound[2:]) >= _version(first), (
+                f"the code uses {pattern!r}, which needs {package}>={first}; pyproject.toml says {package}{bound}")
+
+
+def _quick_start_commands():
     readme = (ROOT / "README.md").read_text()
     block = readme.split("## Quick start", 1)[1].split("```", 2)[1]
-    commands = [ln for ln in block.splitlines()[1:] if ln.strip() and not ln.startswith("#")]
-    assert commands == ['pip install -e ".[dev]" && jupyter lab notebooks/', "pytest"]
+    lines = [ln.split("  #")[0].strip() for ln in block.splitlines()[1:]]
+    return [ln for ln in lines if ln and not ln.startswith("#")]
+
+
+def test_readme_quick_start_uses_a_venv_and_reduced_mode():
+    assert _quick_start_commands() == [
+        "python3 -m venv .venv && . .venv/bin/activate",
+        'pip install -e ".[dev]"',
+        "CNNKIT_QUICK=1 jupyter lab notebooks/",
+        "pytest",
+    ]
+    start = (ROOT / "README.md").read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert ".venv\\Scripts\\activate" in start and "conda env create -f environment.yml" in start
+    assert "$env:CNNKIT_QUICK" in start  # the Windows form of reduced mode
 
 
 def test_every_notebook_has_title_badge_setup_and_summary():
-    from cnnkit.student import colab_settings, course_repository
+    from cnnkit.colab import badge_folders, colab_settings, course_repository
 
     repo, ref = course_repository(ROOT / "pyproject.toml")
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -58,6 +103,7 @@ def test_every_notebook_has_title_badge_setup_and_summary():
         assert sum(line.startswith("# ") for text in md for line in text.splitlines()) == 1, path.name
         assert "colab-badge.svg" in md[0] and path.name in md[0], path.name
         assert set(colab_settings(nb)) == {(repo, ref)}, path.name  # one ref, set in pyproject.toml
+        assert badge_folders(nb) == {"notebooks"}, path.name
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
         assert 'if "google.colab" in sys.modules' in code and "cnnkit.set_seed(" in code, path.name
         assert "cnnkit.env_report()" in code, path.name

@@ -8,7 +8,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from cnnkit import cli, student
+from cnnkit import cli, colab, student
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -94,11 +94,47 @@ def test_colab_ref_is_set_in_one_place(tmp_path):
 
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
-    changed = student.set_colab_ref("v9.9", tmp_path / "notebooks", tmp_path / "pyproject.toml")
-    assert len(changed) == 1 + len(NOTEBOOKS)
-    repo, ref = student.course_repository(tmp_path / "pyproject.toml")
+    shutil.copytree(ROOT / "student", tmp_path / "student")
+    changed = colab.set_colab_ref("v9.9", tmp_path / "notebooks", tmp_path / "pyproject.toml")
+    assert len(changed) == 1 + 2 * len(NOTEBOOKS)  # pyproject.toml, notebooks/ and the published student/
+    repo, ref = colab.course_repository(tmp_path / "pyproject.toml")
     assert ref == "v9.9"
-    for path in (tmp_path / "notebooks").glob("*.ipynb"):
-        assert set(student.colab_settings(nbformat.read(path, as_version=4))) == {(repo, "v9.9")}
-    with pytest.raises(ValueError):
-        student.set_colab_ref("bad ref; rm -rf", tmp_path / "notebooks", tmp_path / "pyproject.toml")
+    for path in [*(tmp_path / "notebooks").glob("*.ipynb"), *(tmp_path / "student").glob("*.ipynb")]:
+        assert set(colab.colab_settings(nbformat.read(path, as_version=4))) == {(repo, "v9.9")}
+    assert student.stale_student_notebooks(tmp_path / "notebooks", tmp_path / "student") == []
+    for bad in ("bad ref; rm -rf", "../x", "-v"):
+        with pytest.raises(ValueError):
+            colab.set_colab_ref(bad, tmp_path / "notebooks", tmp_path / "pyproject.toml")
+
+
+def test_student_badges_open_the_student_notebooks(edition):
+    for path in edition.glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        assert colab.badge_folders(nb) == {"student"}, path.name  # never the instructor notebook
+        assert f"/student/{path.name})" in nb.cells[0].source
+    for path in NOTEBOOKS:
+        assert colab.badge_folders(nbformat.read(path, as_version=4)) == {"notebooks"}, path.name
+
+
+def test_published_student_edition_is_up_to_date():
+    stale = student.stale_student_notebooks(ROOT / "notebooks", ROOT / "student")
+    assert stale == [], ("the published student edition in student/ is out of date: run  python -m cnnkit "
+                         f"student-edition student --force  (and delete notebooks it says to): {stale}")
+    for path in (ROOT / "student").glob("*.ipynb"):
+        assert student.leaked_solutions(nbformat.read(path, as_version=4)) == [], path.name
+
+
+def test_stale_student_notebooks_names_each_difference(tmp_path):
+    src = tmp_path / "notebooks"
+    src.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(EXERCISE, metadata={"tags": ["exercise"]})])
+    nbformat.write(nb, src / "01_a.ipynb")
+    nbformat.write(nb, src / "02_b.ipynb")
+    student.write_student_edition(src, tmp_path / "student")
+    assert student.stale_student_notebooks(src, tmp_path / "student") == []
+    nb.cells[0].source = EXERCISE.replace("x = 3", "x = 4")
+    nbformat.write(nb, src / "01_a.ipynb")
+    (tmp_path / "student" / "02_b.ipynb").rename(tmp_path / "student" / "03_c.ipynb")
+    stale = student.stale_student_notebooks(src, tmp_path / "student")
+    assert len(stale) == 3 and "01_a.ipynb differs" in stale[2]
+    assert "02_b.ipynb is missing" in stale[0] and "03_c.ipynb has no instructor notebook" in stale[1]
