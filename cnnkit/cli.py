@@ -1,17 +1,31 @@
 """``python -m cnnkit COMMAND``: the course's command line.
 
 * ``download [NAME ...|all]``: fetch datasets into the data root (for a workshop without network)
-* ``doctor``: the environment report and which datasets are present
+* ``doctor``: the environment report, and which datasets are present (full or sample); exit 1 if any is not
 * ``student-edition OUT_DIR``: the notebooks without solutions
 * ``run-full NOTEBOOK ...``: execute notebooks at full size and save their metrics to ``results/``
 * ``syllabus``: rewrite the README's syllabus table from ``results/*.json``
 * ``colab-ref REF``: set the repository ref every notebook's Colab Setup cell installs
+
+An expected failure (a file that exists already, a missing folder, a bad argument) ends in one line on
+stderr and exit status 1, never in a Python traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+# Where `run-full --quick` writes unless told otherwise: ignored by git (.gitignore), so that a learner's
+# reduced-mode run never touches the measured results in results/.
+LOCAL_RESULTS = "local-results"
+DESCRIPTION = ("The command line of the CNN course: fetch the datasets, check the machine, write the student "
+               "edition, run notebooks and record their results.")
+
+
+class CommandError(Exception):
+    """A command-line error: printed as one line, exit status 1."""
 
 
 def _cmd_download(args) -> int:
@@ -38,20 +52,9 @@ def _cmd_download(args) -> int:
 
 
 def _cmd_doctor(args) -> int:
-    from . import data
-    from .config import env_report
+    from .doctor import run
 
-    env_report()
-    print("\nDatasets:")
-    missing = 0
-    for name, (present, detail) in data.status().items():
-        mark = "ok     " if present else "MISSING"
-        missing += not present
-        print(f"  {mark} {name:<14} {detail}")
-    if missing:
-        print(f"\n{missing} dataset(s) missing. Online, notebooks download them when first used; before a "
-              "workshop run  python -m cnnkit download all.")
-    return 0
+    return run()
 
 
 def _cmd_student(args) -> int:
@@ -66,9 +69,12 @@ def _cmd_student(args) -> int:
 def _cmd_run_full(args) -> int:
     from .runner import run_notebook
 
+    missing = [nb for nb in args.notebooks if not Path(nb).is_file()]
+    if missing:
+        raise CommandError(f"no such notebook: {', '.join(missing)}")
+    results = args.results or (LOCAL_RESULTS if args.quick else "results")
     for nb in args.notebooks:
-        run_notebook(nb, results_dir=args.results, quick=args.quick, timeout=args.timeout,
-                     executed_dir=args.executed)
+        run_notebook(nb, results_dir=results, quick=args.quick, timeout=args.timeout, executed_dir=args.executed)
     return 0
 
 
@@ -84,7 +90,7 @@ def _cmd_syllabus(args) -> int:
 
 
 def _cmd_colab_ref(args) -> int:
-    from .student import set_colab_ref
+    from .colab import set_colab_ref
 
     for path in set_colab_ref(args.ref, args.notebooks):
         print(f"updated {path}")
@@ -92,7 +98,7 @@ def _cmd_colab_ref(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m cnnkit", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m cnnkit", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("download", help="download datasets into the data root (CNNKIT_DATA)",
@@ -102,7 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", metavar="NAME", help="dataset names, or 'all'")
     p.set_defaults(func=_cmd_download)
 
-    p = sub.add_parser("doctor", help="print versions, GPU, data root and which datasets are present")
+    p = sub.add_parser("doctor", help="print versions, GPU, data root and which datasets are present",
+                       description="Print versions, GPU, the data root and, for each dataset, whether it is there "
+                                   "and whether it is the full dataset or a sample. Downloads nothing. Exit status "
+                                   "0 when all four datasets are there, 1 otherwise.")
     p.set_defaults(func=_cmd_doctor)
 
     p = sub.add_parser("student-edition", help="write the notebooks with solutions removed")
@@ -113,8 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run-full", help="run notebooks at full size and save their metrics")
     p.add_argument("notebooks", nargs="+")
-    p.add_argument("--results", default="results", help="results folder (default: results)")
-    p.add_argument("--quick", action="store_true", help="reduced mode; writes to RESULTS/quick/ instead")
+    p.add_argument("--results", help=f"results folder (default: results; with --quick: {LOCAL_RESULTS}, which "
+                                     "git ignores)")
+    p.add_argument("--quick", action="store_true", help="reduced mode; writes to RESULTS/quick/")
     p.add_argument("--timeout", type=int, default=4 * 3600, help="seconds per cell (default 4 hours)")
     p.add_argument("--executed", metavar="DIR",
                    help="also save each executed notebook, with its outputs, as DIR/<name>.executed.ipynb")
@@ -133,6 +143,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _expected_errors() -> tuple:
+    from .runner import NotebookFailed
+
+    # DataNotFoundError is a FileNotFoundError; its message (several lines) says what to do.
+    return (CommandError, NotebookFailed, FileExistsError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
+            PermissionError, ValueError)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(f"python -m cnnkit {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except _expected_errors() as err:
+        print(f"python -m cnnkit {args.command}: error: {err}", file=sys.stderr)
+        return 1

@@ -84,9 +84,12 @@ class DataNotFoundError(FileNotFoundError):
             lines.append(f"  Missing:   {shown}")
         if reason:
             lines.append(f"  Download:  {reason}")
+        online = (f"  * with internet: unset {OFFLINE_ENV} (it forbids downloads) where you start Python or "
+                  f"Jupyter, then run  python -m cnnkit download {dataset};" if offline() else
+                  f"  * with internet: run  python -m cnnkit download {dataset}  (or just rerun this cell);")
         lines += [
             "How to fix it:",
-            f"  * with internet: run  python -m cnnkit download {dataset}  (or just rerun this cell);",
+            online,
             f"  * offline: set {DATA_ENV} to a folder that holds {dataset}/ (e.g. a USB copy of the data",
             "    root), in the shell before starting Jupyter, or with os.environ before importing cnnkit.",
         ]
@@ -644,13 +647,16 @@ ENSURE = {
 
 
 def status() -> dict:
-    """For each dataset: ``(present, detail)`` without downloading anything."""
+    """For each dataset: ``(present, detail)`` without downloading or reading anything.
+
+    Whether a present dataset is the full one or a sample is for ``python -m cnnkit doctor`` to say.
+    """
     root = data_root()
     out = {}
     fm = [n for n in _FASHION_FILES if not (root / "fashion-mnist" / n).is_file()]
     out["fashion-mnist"] = (not fm, "4 official files" if not fm else f"missing {', '.join(fm)}")
     cf = [n for n in _CIFAR_FILES if not (_cifar_dir() / n).is_file()]
-    out["cifar-10"] = (not cf, "cifar-10-batches-py complete" if not cf else f"missing {', '.join(cf)}")
+    out["cifar-10"] = (not cf, f"all {len(_CIFAR_FILES)} files of cifar-10-batches-py" if not cf else f"missing {', '.join(cf)}")
     blood = _find_blood_images(root / "blood-cells")
     if blood is None:
         out["blood-cells"] = (False, "no dataset2-master/images")

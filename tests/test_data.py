@@ -413,3 +413,13 @@ def test_status_reports_the_pack(pack):
 
 def test_status_on_empty_root(data_root):
     assert not any(present for present, _ in data.status().values())
+
+
+def test_offline_message_says_to_unset_the_variable(data_root, monkeypatch):
+    with pytest.raises(data.DataNotFoundError) as err:
+        data.load_cifar10()
+    message = str(err.value)
+    assert "unset CNNKIT_OFFLINE" in message and "rerun this cell" not in message
+    monkeypatch.delenv("CNNKIT_OFFLINE")
+    online = str(data.DataNotFoundError("cifar-10", data_root, reason="no network"))
+    assert "rerun this cell" in online and "unset CNNKIT_OFFLINE" not in online

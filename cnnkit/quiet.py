@@ -1,0 +1,67 @@
+"""TensorFlow's start-up notices, kept out of the command line's output.
+
+When TensorFlow 2.21 loads, it prints these lines twice, straight to file descriptor 2::
+
+    WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
+    I0000 ... port.cc:153] oneDNN custom operations are on. You may see slightly different numerical ...
+    I0000 ... cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used.
+
+They are information, not errors. ``TF_CPP_MIN_LOG_LEVEL`` (which :mod:`cnnkit` sets to 3) silences
+TensorFlow's later messages but not these: Abseil writes every message logged before
+``absl::InitializeLog()`` to stderr, whatever the level (abseil-cpp pull request #1957 proposes to change
+that). ``TF_ENABLE_ONEDNN_OPTS=0`` would remove the oneDNN line only by switching oneDNN off, which changes
+the computation, so cnnkit leaves it on.
+
+Where cnnkit owns the process (``python -m cnnkit doctor``, ``run-full``) it imports TensorFlow through
+:func:`import_tensorflow`, which drops exactly these lines and passes everything else on. In a notebook
+they appear under the first cell that imports TensorFlow; notebook 00 explains them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+
+NOTICES = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|I\d{4} [\d:.]+ +\d+ port\.cc:\d+\] oneDNN custom operations are on\..*"
+    r"|I\d{4} [\d:.]+ +\d+ cudart_stub\.cc:\d+\] Could not find cuda drivers on your machine, GPU will not be used\."
+)
+
+
+def drop_notices(text: str) -> str:
+    """``text`` without the lines that are TensorFlow's known start-up notices (see the module docstring)."""
+    return "".join(line for line in text.splitlines(keepends=True) if not NOTICES.fullmatch(line.rstrip("\r\n")))
+
+
+@contextlib.contextmanager
+def notices_dropped():
+    """Within the block, what is written to file descriptor 2 is held back; at its end, all of it except the
+    start-up notices goes to stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            rest = drop_notices(held.read().decode("utf-8", errors="replace"))
+            if rest:
+                sys.stderr.write(rest)
+                sys.stderr.flush()
+
+
+def import_tensorflow():
+    """``import tensorflow`` without its start-up notices; every other line it prints still shows."""
+    if "tensorflow" not in sys.modules:
+        with notices_dropped():
+            import tensorflow  # noqa: F401
+    return sys.modules["tensorflow"]
