@@ -5,7 +5,12 @@ A notebook calls :func:`record` once per model it reports::
     with cnnkit.timer() as t:
         history = model.fit(...)
     cnnkit.record("lenet", test_accuracy=acc, macro_f1=f1, epochs=len(history.epoch),
-                  train_seconds=t.seconds, data="Fashion-MNIST, full 60,000/10,000")
+                  train_seconds=t.seconds, data="Fashion-MNIST: 54,000 train / 6,000 validation / 10,000 test",
+                  data_scope="full", train_images=54_000, validation_images=6_000, test_images=10_000)
+
+``data`` describes the data in words; ``data_scope`` says whether it was the ``"full"`` dataset or a
+``"sample"`` of it (such as the offline data pack's), and ``<split>_images`` count the images of each split.
+The README's syllabus table shows those, so that no result on a sample reads as a full-dataset result.
 
 In an interactive session that only prints the line. When ``python -m cnnkit run-full`` executes the
 notebook it sets ``CNNKIT_RESULTS`` to a file, and the entries are appended there (JSON lines); the
@@ -21,6 +26,7 @@ import time
 
 RESULTS_ENV = "CNNKIT_RESULTS"
 KNOWN_METRICS = ("test_accuracy", "macro_f1", "auc", "epochs", "train_seconds")
+DATA_SCOPES = ("full", "sample")
 
 _recorded: list = []
 
@@ -45,6 +51,14 @@ def record(model: str, **metrics) -> dict:
         value = metrics.get(key)
         if value is not None and not 0.0 <= float(value) <= 1.0:
             raise ValueError(f"{key} must be a fraction between 0 and 1, got {value!r}")
+    scope = metrics.get("data_scope")
+    if scope is not None and scope not in DATA_SCOPES:
+        raise ValueError(f"data_scope must be one of {DATA_SCOPES}, got {scope!r}")
+    for key, value in metrics.items():
+        count = value.item() if hasattr(value, "item") else value
+        if key.endswith("_images") and count is not None and (
+                isinstance(count, bool) or not isinstance(count, int) or count < 0):
+            raise ValueError(f"{key} must be a number of images (an int >= 0), got {value!r}")
     entry = {"model": model, **{k: _plain(k, v) for k, v in metrics.items()}}
     _recorded.append(entry)
     target = os.environ.get(RESULTS_ENV, "").strip()

@@ -1,10 +1,15 @@
 """Run notebooks end to end and keep what they measured; build the README's syllabus table from it.
 
-``python -m cnnkit run-full notebooks/04_*.ipynb`` executes a notebook at full size (``CNNKIT_QUICK``
+``python -m cnnkit run-full notebooks/04_*.ipynb`` executes a notebook at full settings (``CNNKIT_QUICK``
 unset) with nbclient. The notebook's :func:`cnnkit.record` calls land in ``results/<notebook>.json``
 together with the machine (CPU, cores, GPU, TensorFlow) and the wall time. ``--quick`` runs in reduced
-mode and writes ``results/quick/<notebook>.json`` instead, so a reduced run never overwrites a full one.
+mode and writes ``<results>/quick/<notebook>.json`` instead, so a reduced run never overwrites a full one
+(the command line's default for ``--quick`` is ``local-results/``, which git ignores).
 Each file keeps one run per device (``cpu`` or the GPU's name); a new run replaces the old one.
+
+"Full settings" means the notebook's full-size values (``cnnkit.pick(full=...)``); the data can still be a
+sample (the offline pack's). Each recorded model therefore says what data it used: ``data_scope``
+(``"full"`` or ``"sample"``) and ``<split>_images`` counts, which the syllabus table shows.
 
 ``python -m cnnkit syllabus`` rewrites the table between the README's syllabus markers from those files.
 """
@@ -18,7 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from .results import RESULTS_ENV, read_entries
+from .results import DATA_SCOPES, RESULTS_ENV, read_entries
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook run by :func:`run_notebook` stopped with an error; the message says where and why, in one line."""
 
 START, END = "<!-- syllabus:start -->", "<!-- syllabus:end -->"
 
@@ -51,6 +60,47 @@ def _git_commit(folder: Path) -> str | None:
     return (out.stdout.strip() + ("+changes" if dirty else "")) if out.returncode == 0 else None
 
 
+def _kernel_config(folder):
+    """Kernel settings for a run: on POSIX, local (IPC) sockets in ``folder`` instead of TCP ports on
+    localhost, so no other user of the machine can connect and ipykernel has no reason to warn that the
+    kernel "is running over TCP without encryption"."""
+    from traitlets.config import Config
+
+    config = Config()
+    if os.name == "posix":
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(Path(folder) / "kernel")
+    return config
+
+
+def _replay_kernel_stderr(log: Path) -> None:
+    """Pass on what the kernel wrote to stderr, without TensorFlow's start-up notices (see cnnkit.quiet)."""
+    import sys
+
+    from .quiet import drop_notices
+
+    try:
+        text = log.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return
+    rest = drop_notices(text)
+    if rest.strip():
+        sys.stderr.write(rest)
+        sys.stderr.flush()
+
+
+def _failure_summary(err, nb) -> str:
+    """One line: which cell failed and with what error."""
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                first = (str(out.get("evalue", "")).strip().splitlines() or [""])[0]
+                return f"the cell In [{cell.get('execution_count')}] (cell {i + 1} of {len(nb.cells)}) raised " \
+                       f"{out.get('ename')}: {first}"
+    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    return f"{type(err).__name__}: {first}"
+
+
 def run_notebook(path, results_dir="results", quick: bool = False, timeout: int = 4 * 3600,
                  executed_dir=None) -> Path:
     """Execute ``path`` and write its results file; return that file's path.
@@ -61,8 +111,10 @@ def run_notebook(path, results_dir="results", quick: bool = False, timeout: int 
     """
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     from .config import env_info, pin_data_root
+    from .quiet import import_tensorflow
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
@@ -78,6 +130,7 @@ def run_notebook(path, results_dir="results", quick: bool = False, timeout: int 
     out_dir.mkdir(parents=True, exist_ok=True)
     saved_env = dict(os.environ)
     pin_data_root()  # the kernel works in the notebook's folder; a relative CNNKIT_DATA must still hold
+    failure = None
     with tempfile.TemporaryDirectory() as tmp:
         metrics = Path(tmp) / "metrics.jsonl"
         os.environ[RESULTS_ENV] = str(metrics)
@@ -87,13 +140,22 @@ def run_notebook(path, results_dir="results", quick: bool = False, timeout: int 
         else:
             os.environ.pop("CNNKIT_QUICK", None)
         try:
+            import_tensorflow()  # env_info() needs it; its start-up notices stay out of the output
             info = env_info()
             print(f"running {path} ({info['mode']}, {device_label(info)}) ...", flush=True)
             start = time.perf_counter()
+            kernel_log = Path(tmp) / "kernel-stderr.txt"
+            client = NotebookClient(nb, timeout=timeout, kernel_name="python3", config=_kernel_config(tmp),
+                                    resources={"metadata": {"path": str(path.parent)}})
             try:
-                NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                               resources={"metadata": {"path": str(path.parent)}}).execute()
+                with open(kernel_log, "wb") as log:
+                    client.execute(stderr=log)
+            except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+                failure = err
             finally:
+                _replay_kernel_stderr(kernel_log)
+                if executed is None and failure is not None:
+                    executed = Path(tempfile.mkdtemp(prefix="cnnkit-run-full-")) / f"{path.stem}.executed.ipynb"
                 if executed is not None:
                     nbformat.write(nb, executed)
                     print(f"wrote the executed notebook to {executed}", flush=True)
@@ -102,6 +164,9 @@ def run_notebook(path, results_dir="results", quick: bool = False, timeout: int 
         finally:
             os.environ.clear()
             os.environ.update(saved_env)
+    if failure is not None:
+        raise NotebookFailed(f"{path} failed: {_failure_summary(failure, nb)}; the executed notebook, with the "
+                             f"full traceback, is {executed}")
     run = {
         "mode": info["mode"],
         "device": device_label(info),
@@ -162,27 +227,61 @@ def _headline(run) -> str:
     return "; ".join(parts)
 
 
+_SPLIT_ORDER = ("train", "validation", "test")
+_SPLIT_SHOWN = {"validation": "val", "test_simple": "TEST_SIMPLE"}
+
+
+def data_label(entry: dict) -> str:
+    """What data a recorded model used, for the table: ``full dataset`` or ``sample``, with image counts.
+
+    Read from the entry's ``data_scope`` and ``<split>_images`` fields; an entry without ``data_scope``
+    shows its free-text ``data`` field, marked as such.
+    """
+    scope = entry.get("data_scope")
+    if scope is None:
+        return f"not labelled; recorded as: {entry['data']}" if entry.get("data") else "not recorded"
+    if scope not in DATA_SCOPES:
+        raise ValueError(f"{entry.get('model')}: data_scope must be one of {DATA_SCOPES}, got {scope!r}")
+    splits = [k.removesuffix("_images") for k in entry if k.endswith("_images") and entry[k] is not None]
+    splits.sort(key=lambda s: (_SPLIT_ORDER.index(s) if s in _SPLIT_ORDER else len(_SPLIT_ORDER), s))
+    counts = " / ".join(f"{entry[s + '_images']:,} {_SPLIT_SHOWN.get(s, s.replace('_', ' '))}" for s in splits)
+    word = "full dataset" if scope == "full" else "sample"
+    return f"{word}: {counts}" if counts else word
+
+
+def _data_cell(run) -> str:
+    if not run or not run["models"]:
+        return ""
+    labels = {m["model"]: data_label(m) for m in run["models"]}
+    if len(set(labels.values())) == 1:
+        return next(iter(labels.values()))
+    return "; ".join(f"{model}: {label}" for model, label in labels.items())
+
+
 def syllabus_table(results_dir="results") -> str:
     """The README's syllabus table (Markdown), measured columns filled from the results files."""
     full, quick = _load(results_dir)
-    rows = ["| Notebook | What you learn | Dataset | Reduced mode, CPU | Full size, CPU | Full size, GPU | "
-            "Full-size results (CPU run unless marked GPU) |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| Notebook | What you learn | Dataset | Reduced mode, CPU | Full settings, CPU | Full settings, GPU | "
+            "Data used at full settings | Results at full settings (CPU run unless marked GPU) |",
+            "|---|---|---|---|---|---|---|---|"]
     for stem, (learn, dataset) in SYLLABUS.items():
         q = _run(quick.get(stem), gpu=False)
         cpu = _run(full.get(stem), gpu=False)
         gpu = _run(full.get(stem), gpu=True)
         gpu_cell = f"{_minutes(gpu['wall_seconds'])} ({gpu['device'][5:]})" if gpu else "not measured"
-        results = _headline(cpu) if cpu else (f"GPU: {_headline(gpu)}" if gpu and gpu["models"] else "")
+        shown = cpu if cpu and cpu["models"] else gpu
+        results = _headline(shown) if shown is cpu else (f"GPU: {_headline(gpu)}" if gpu and gpu["models"] else "")
         rows.append(f"| [{stem}](notebooks/{stem}.ipynb) | {learn} | {dataset} | "
                     f"{_minutes(q['wall_seconds']) if q else 'not measured'} | "
-                    f"{_minutes(cpu['wall_seconds']) if cpu else 'not measured'} | {gpu_cell} | {results} |")
+                    f"{_minutes(cpu['wall_seconds']) if cpu else 'not measured'} | {gpu_cell} | "
+                    f"{_data_cell(shown)} | {results} |")
     machines = {r["machine"]["cpu"] + f" ({r['machine']['cpu_count']} cores)"
                 for doc in list(full.values()) + list(quick.values()) for r in doc["runs"]
                 if not r["device"].startswith("gpu")}
     note = ("\n\nTimes are whole-notebook wall times from `python -m cnnkit run-full` (files in `results/`), "
-            f"measured on: {'; '.join(sorted(machines)) or 'no run yet'}. Data and sample sizes per model are in "
-            "the JSON files.")
+            f"measured on: {'; '.join(sorted(machines)) or 'no run yet'}. *Full settings* are the notebook's "
+            "full-size values (`CNNKIT_QUICK` unset); the data column says whether a run had the full dataset or "
+            "a sample of it (the offline data pack's), with the number of images in each split.")
     return "\n".join(rows) + note
 
 

@@ -20,6 +20,13 @@ def test_record_prints_and_appends_json_lines(tmp_path, monkeypatch, capsys):
     assert results.recorded()[-1]["model"] == "better"
 
 
+def test_record_keeps_what_data_was_used(monkeypatch):
+    monkeypatch.delenv("CNNKIT_RESULTS", raising=False)
+    entry = cnnkit.record("m", test_accuracy=0.5, data="PetImages sample", data_scope="sample",
+                          train_images=np.int64(640), validation_images=160, test_images=200)
+    assert entry["data_scope"] == "sample" and entry["train_images"] == 640 and entry["test_images"] == 200
+
+
 def test_record_without_runner_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.delenv("CNNKIT_RESULTS", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -28,7 +35,8 @@ def test_record_without_runner_writes_nothing(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("bad", [{"test_accuracy": 91.2}, {"auc": -0.1}, {"epochs": float("nan")},
-                                 {"epochs": [1, 2]}])
+                                 {"epochs": [1, 2]}, {"data_scope": "pack"}, {"train_images": -1},
+                                 {"test_images": 2.5}, {"validation_images": True}])
 def test_record_rejects_bad_values(bad):
     with pytest.raises((ValueError, TypeError)):
         cnnkit.record("m", **bad)
