@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -77,6 +78,7 @@ def test_run_full_keeps_the_executed_notebook_of_a_failed_run(tmp_path):
     kept = Path(str(err.value).rsplit(" is ", 1)[1])
     assert kept.name == "05_bad.executed.ipynb" and not kept.is_relative_to(tmp_path)
     assert nbformat.read(kept, as_version=4).cells[1].outputs[0]["ename"] == "RuntimeError"
+    shutil.rmtree(kept.parent)  # the test's own litter; a user's stays until they delete it
 
 
 def test_run_full_kernel_is_quiet(tmp_path, capfd):
@@ -95,7 +97,6 @@ def test_run_full_kernel_is_quiet(tmp_path, capfd):
 
 def test_run_full_quick_leaves_git_status_clean(tmp_path, monkeypatch):
     """A learner's `run-full --quick` in a checkout writes only where git does not look."""
-    import shutil
     import subprocess
 
     repo = tmp_path / "course"
