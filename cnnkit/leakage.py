@@ -12,8 +12,7 @@ already seen, slightly rotated. This module finds such copies and builds splits 
   returns the most similar original and its correlation. :func:`blood_cell_originals` lists the
   originals and their labels; :func:`generator_positions` reads the position that Keras's
   ``ImageDataGenerator`` wrote into each augmented file name.
-* Splits and statistics: :func:`stratified_group_split`, :func:`shared_groups`,
-  :func:`group_bootstrap_ci`.
+* Splits: :func:`stratified_group_split`, :func:`shared_groups`.
 """
 
 from __future__ import annotations
@@ -365,7 +364,7 @@ class SmearMatcher:
 
 
 # --------------------------------------------------------------------------------------------------
-# Splits and statistics
+# Splits
 
 
 def stratified_group_split(labels, groups, validation_split: float, seed: int):
@@ -402,25 +401,3 @@ def shared_groups(groups_a, groups_b, min_count: int = 1) -> np.ndarray:
     a_vals, a_counts = np.unique(np.asarray(groups_a), return_counts=True)
     b_vals, b_counts = np.unique(np.asarray(groups_b), return_counts=True)
     return np.intersect1d(a_vals[a_counts >= min_count], b_vals[b_counts >= min_count])
-
-
-def group_bootstrap_ci(correct, groups, n_boot: int = 2000, level: float = 0.95, seed: int = 0):
-    """Accuracy and its bootstrap interval when the test images come in groups (copies of one original).
-
-    Whole groups are resampled with replacement, because copies of one original are not independent
-    tests: 2,487 images of 71 cells carry far less evidence than 2,487 cells. Returns
-    ``(accuracy, low, high)``.
-    """
-    correct = np.asarray(correct, dtype=float)
-    groups = np.asarray(groups)
-    if correct.shape != groups.shape or correct.ndim != 1 or correct.size == 0:
-        raise ValueError("correct and groups must be non-empty 1-D arrays of the same length")
-    _, inverse = np.unique(groups, return_inverse=True)
-    hits = np.bincount(inverse, weights=correct)
-    sizes = np.bincount(inverse).astype(float)
-    rng = np.random.default_rng(seed)
-    pick = rng.integers(0, len(hits), size=(n_boot, len(hits)))
-    boot = hits[pick].sum(axis=1) / sizes[pick].sum(axis=1)
-    alpha = (1 - level) / 2
-    low, high = np.quantile(boot, [alpha, 1 - alpha])
-    return float(correct.mean()), float(low), float(high)

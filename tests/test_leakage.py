@@ -273,21 +273,3 @@ def test_shared_groups_with_min_count():
     assert leakage.shared_groups(a, b).tolist() == [1, 2, 3]
     assert leakage.shared_groups(a, b, min_count=2).tolist() == []
     assert leakage.shared_groups(a, [3, 3, 1], min_count=2).tolist() == [3]
-
-
-def test_group_bootstrap_ci_accounts_for_groups():
-    rng = np.random.default_rng(0)
-    n = 400
-    independent = rng.random(n) < 0.8
-    acc, low, high = leakage.group_bootstrap_ci(independent, np.arange(n), seed=1)
-    assert acc == pytest.approx(independent.mean()) and low < acc < high
-    # the same outcomes, but in 10 groups of 40 identical copies: far less evidence, a wider interval
-    grouped_outcome = np.repeat(rng.random(10) < 0.8, 40)
-    acc_g, low_g, high_g = leakage.group_bootstrap_ci(grouped_outcome, np.repeat(np.arange(10), 40), seed=1)
-    assert acc_g == pytest.approx(grouped_outcome.mean())
-    assert high_g - low_g > 2 * (high - low)
-    assert leakage.group_bootstrap_ci([1, 1, 1], [0, 1, 2]) == (1.0, 1.0, 1.0)
-    with pytest.raises(ValueError):
-        leakage.group_bootstrap_ci([], [])
-    with pytest.raises(ValueError):
-        leakage.group_bootstrap_ci([1, 0], [0])
