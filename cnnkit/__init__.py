@@ -4,7 +4,7 @@ Submodules (imported on first use, so ``import cnnkit`` stays fast):
 
 * ``cnnkit.data``: the course datasets (download, offline data root, ``image_folder``)
 * ``cnnkit.ops``: NumPy reference implementations of convolution, pooling and activations
-* ``cnnkit.models``: the course's Keras models (the seeds' architectures rebuilt, and better ones)
+* ``cnnkit.models``: the course's Keras models (the articles' networks rebuilt, and better ones)
 * ``cnnkit.evaluate``: accuracy intervals, per-class rates, confusions, confident mistakes
 * ``cnnkit.plots``: image grids, matrices, training curves, confusion matrices, galleries, heat-map overlays
 * ``cnnkit.exercises``: checkers for the notebooks' exercises

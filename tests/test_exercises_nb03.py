@@ -107,46 +107,46 @@ def test_float32_bytes_strict_raises(strict):
 
 # ---------------------------------------------------------------- Exercise 3: dense parameters
 
-def test_seed_dense_params_matches_keras():
+def test_article_dense_params_matches_keras():
     from cnnkit import models
 
     for size in (200, 64):
-        model = models.seed_blood_cells(input_shape=(size, size, 3))
+        model = models.article_blood_cells(input_shape=(size, size, 3))
         dense = [layer for layer in model.layers if layer.name.startswith("dense")][0]
-        assert dense.count_params() == nb03.seed_dense_params(size)
-    assert nb03.seed_dense_params(200) == 10_240_128
+        assert dense.count_params() == nb03.article_dense_params(size)
+    assert nb03.article_dense_params(200) == 10_240_128
 
 
 def test_dense_params_right(lenient):
-    assert nb03.check_seed_dense_params(10_240_128)
-    assert nb03.check_seed_dense_params(nb03.seed_dense_params(64), image_size=64)
+    assert nb03.check_article_dense_params(10_240_128)
+    assert nb03.check_article_dense_params(nb03.article_dense_params(64), image_size=64)
 
 
 def test_dense_params_missing_biases(lenient):
-    res = nb03.check_seed_dense_params(10_240_000)
+    res = nb03.check_article_dense_params(10_240_000)
     assert not res and "bias" in res.message
     _no_leak(res, 10_240_128)
 
 
 def test_dense_params_one_pooling_forgotten(lenient):
-    res = nb03.check_seed_dense_params(nb03.seed_dense_params(400))
+    res = nb03.check_article_dense_params(nb03.article_dense_params(400))
     assert not res and "halves" in res.message
 
 
 def test_dense_params_wrong_value(lenient):
-    res = nb03.check_seed_dense_params(10_250_788)  # the whole model's count
+    res = nb03.check_article_dense_params(10_250_788)  # the whole model's count
     assert not res and "too large" in res.message
     _no_leak(res, 10_240_128)
 
 
 def test_dense_params_wrong_type(lenient):
-    res = nb03.check_seed_dense_params([10_240_128])
+    res = nb03.check_article_dense_params([10_240_128])
     assert not res and "whole number" in res.message and "list" in res.message
 
 
 def test_dense_params_strict_raises(strict):
     with pytest.raises(ExerciseFailed):
-        nb03.check_seed_dense_params(0)
+        nb03.check_article_dense_params(0)
 
 
 # ---------------------------------------------------------------- Exercise 4: recall

@@ -14,20 +14,20 @@ def image():
 # ---------------------------------------------------------------- helpers the checkers rely on
 
 
-def test_seed_params_matches_keras():
+def test_article_params_matches_keras():
     from cnnkit import models
 
-    assert nb05.seed_params() == models.seed_cifar10().count_params() == 160_202
+    assert nb05.article_params() == models.article_cifar10().count_params() == 160_202
 
 
-def test_seed_params_same_padding_matches_keras():
+def test_article_params_same_padding_matches_keras():
     import keras
     from keras import layers
 
     model = keras.Sequential([keras.Input((32, 32, 3))] + [
         layer for f in (32, 64, 128) for layer in (layers.Conv2D(f, 3, padding="same"), layers.MaxPooling2D())
     ] + [layers.Flatten(), layers.Dense(128), layers.Dense(10)])
-    assert nb05.seed_params("same") == model.count_params() == 356_810
+    assert nb05.article_params("same") == model.count_params() == 356_810
 
 
 def test_pad_and_crop_centre_is_identity_and_matches_a_shift(image):

@@ -11,7 +11,7 @@ import numpy as np
 from . import Check, _as_array, _done, check_int
 from . import check_recall as _shared_check_recall  # exercise 4 delegates to the shared checker
 
-__all__ = ["array_bytes", "check_float32_bytes", "seed_dense_params", "check_seed_dense_params",
+__all__ = ["array_bytes", "check_float32_bytes", "article_dense_params", "check_article_dense_params",
            "shared_count", "check_shared_count", "check_recall"]
 
 
@@ -22,7 +22,7 @@ def array_bytes(n_images: int, height: int, width: int, channels: int = 3, bytes
 
 def check_float32_bytes(answer, n_images: int = 12_500, height: int = 200, width: int = 200,
                         channels: int = 3) -> Check:
-    """Exercise 1: bytes of the seeds' float32 copy of ``n_images`` images of ``height x width x channels``."""
+    """Exercise 1: bytes of the articles' float32 copy of ``n_images`` images of ``height x width x channels``."""
     expected = array_bytes(n_images, height, width, channels, 4)
     if hasattr(answer, "item") and np.ndim(answer) == 0:
         answer = answer.item()
@@ -42,21 +42,21 @@ def check_float32_bytes(answer, n_images: int = 12_500, height: int = 200, width
     return check_int(answer, expected, name="float32_bytes")
 
 
-def seed_dense_params(image_size: int = 200, filters: int = 32, units: int = 128) -> int:
-    """Weights and biases of the seeds' ``Dense(units)`` after two 2x2 poolings and ``Flatten``."""
+def article_dense_params(image_size: int = 200, filters: int = 32, units: int = 128) -> int:
+    """Weights and biases of the articles' ``Dense(units)`` after two 2x2 poolings and ``Flatten``."""
     side = (int(image_size) // 2) // 2
     return side * side * int(filters) * int(units) + int(units)
 
 
-def check_seed_dense_params(answer, image_size: int = 200) -> Check:
-    """Exercise 3: parameters of the seed model's ``Dense(128)`` layer for ``image_size x image_size`` input."""
-    expected = seed_dense_params(image_size)
+def check_article_dense_params(answer, image_size: int = 200) -> Check:
+    """Exercise 3: parameters of the articles' model's ``Dense(128)`` layer for ``image_size x image_size`` input."""
+    expected = article_dense_params(image_size)
     if hasattr(answer, "item") and np.ndim(answer) == 0:
         answer = answer.item()
     if isinstance(answer, int) and not isinstance(answer, bool):
         if answer == expected - 128:
             return _done(False, "dense_params is missing the 128 biases (one per unit).")
-        if answer == seed_dense_params(image_size * 2) or answer == seed_dense_params(image_size * 2) - 128:
+        if answer == article_dense_params(image_size * 2) or answer == article_dense_params(image_size * 2) - 128:
             return _done(False, "dense_params is too large: each of the two 2x2 poolings halves the height and "
                                 "the width.")
     return check_int(answer, expected, name="dense_params")

@@ -63,7 +63,7 @@ def dense_params(n_in: int, n_out: int) -> int:
     return (n_in + 1) * n_out
 
 
-def seed_params(padding: str = "valid", size: int = 32, channels: int = 3, num_classes: int = 10) -> int:
+def article_params(padding: str = "valid", size: int = 32, channels: int = 3, num_classes: int = 10) -> int:
     """Parameters of the source article's CNN (conv 32-64-128, each 3x3 + max-pool 2, dense 128, output)."""
     total, c_in = 0, channels
     for c_out in (32, 64, 128):
@@ -79,14 +79,14 @@ def check_same_padding_params(answer):
     """Exercise 2: the source model's parameter count with ``padding="same"`` in all three convolutions."""
     name = "the parameter count with padding='same'"
     if not isinstance(answer, bool) and isinstance(answer, (int, np.integer)):
-        if int(answer) == seed_params("valid"):
+        if int(answer) == article_params("valid"):
             return _done(False, f"{name} equals the count of the model above, which uses padding='valid'; with "
                                 "'same' the feature maps stay larger, so the flattened vector is longer.")
-        conv_total = seed_params("same") - dense_params(4 * 4 * 128, 128) - dense_params(128, 10)
+        conv_total = article_params("same") - dense_params(4 * 4 * 128, 128) - dense_params(128, 10)
         if int(answer) == conv_total + dense_params(8 * 8 * 128, 128) + dense_params(128, 10):
             return _done(False, f"{name} has a flattened length for only two poolings: the third max-pool halves "
                                 "the height and width once more before Flatten.")
-    return check_int(answer, seed_params("same"), name=name)
+    return check_int(answer, article_params("same"), name=name)
 
 
 def warmup_cosine(epoch, peak: float, warmup_epochs: float, epochs: float):

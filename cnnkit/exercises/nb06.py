@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data import CATS_VS_DOGS_CLASSES as CLASS_NAMES  # label 0 and label 1
 from . import Check, _as_array, _done, _typename, check_array, check_int
 
-CLASS_NAMES = ["Cat", "Dog"]  # label 0 and label 1, as cnnkit.data.cats_vs_dogs orders them
 
-
-def source_model_params(size: int, stride: int = 1, channels: int = 3) -> int:
+def article_params(size: int, stride: int = 1, channels: int = 3) -> int:
     """Parameters of the source article's model on ``size`` x ``size`` x ``channels`` images.
 
     conv 32@3x3 ('valid' padding, the given stride) + ReLU, 2x2 max-pool, flatten, dense 128, dense 1.
@@ -29,10 +28,10 @@ def check_stride3_params(answer) -> Check:
     """Exercise 1: parameters of the literal ``Convolution2D(32, 3, 3)`` model at 256x256x3."""
     name = "your parameter count"
     if not isinstance(answer, bool) and isinstance(answer, (int, np.integer)):
-        if int(answer) == source_model_params(256, stride=1):
+        if int(answer) == article_params(256, stride=1):
             return _done(False, f"{name} is the count for stride 1 (a 3x3 kernel moved one pixel at a time); "
                                 "the literal Convolution2D(32, 3, 3) moves it 3 pixels at a time.")
-    return check_int(answer, source_model_params(256, stride=3), name=name)
+    return check_int(answer, article_params(256, stride=3), name=name)
 
 
 def _sigmoid(z):

@@ -1,18 +1,17 @@
-"""Measure leakage between image sets, and split by source so that it cannot happen.
+"""The Kaggle "Blood Cell Images" set: white blood cells of four types, and what makes it leak.
 
-A data set built by augmenting a few originals (rotations, flips, shifts of the same photo) leaks when
-two copies of one original land on both sides of a split: the model is then tested on a picture it has
-already seen, slightly rotated. This module finds such copies and builds splits that keep them together.
+``<data root>/blood-cells/`` holds ``dataset2-master/images/{TRAIN,TEST,TEST_SIMPLE}/<class>/*.jpeg``
+(320x240 augmented copies) and ``dataset-master/`` (the original 640x480 smears with ``labels.csv``), in
+the pack's single nesting or the Kaggle zip's double one; downloaded with ``kagglehub`` when missing.
 
-* Perceptual hashes (NumPy + Pillow): :func:`dhash`, :func:`ahash`, :func:`hash_images`,
-  :func:`hamming_matrix`, :func:`nearest_hamming`. They find near-identical images (re-encoded, resized,
-  slightly shifted), not copies rotated by 20 degrees.
-* Source matching for the blood-cell images: :class:`SmearMatcher` compares a patch centred on the
-  white blood cell (the large purple nucleus) with every original smear, over flips and rotations, and
-  returns the most similar original and its correlation. :func:`blood_cell_originals` lists the
-  originals and their labels; :func:`generator_positions` reads the position that Keras's
-  ``ImageDataGenerator`` wrote into each augmented file name.
-* Splits: :func:`stratified_group_split`, :func:`shared_groups`.
+* :func:`blood_cells`: one split as a ``tf.data`` pipeline (:func:`cnnkit.data.image_folder`);
+* :func:`blood_cell_originals`: the original smear photos and their labels;
+* :func:`generator_positions`: the source position that Keras's ``ImageDataGenerator`` wrote into each
+  augmented file's name;
+* :class:`SmearMatcher`: finds the original smear an augmented image was made from, by comparing a patch
+  centred on the white blood cell (the large purple nucleus) with every original, over flips and
+  rotations. TRAIN and TEST are augmented copies of a few hundred smears, so a random split of them leaks;
+  the matcher's answer is the group to split by (:func:`cnnkit.data.split_indices` with ``groups``).
 """
 
 from __future__ import annotations
@@ -24,146 +23,68 @@ from pathlib import Path
 
 import numpy as np
 
-FLIP_NAMES = ("none", "horizontal", "vertical", "both")
+from ..config import data_root
+from .common import DataNotFoundError, download_root, kaggle_download
+from .duplicates import FLIP_NAMES, load_image
+from .pipeline import image_folder
+
+BLOOD_CELL_CLASSES = ["EOSINOPHIL", "LYMPHOCYTE", "MONOCYTE", "NEUTROPHIL"]
+BLOOD_CELL_SPLITS = ("TRAIN", "TEST", "TEST_SIMPLE")
+KAGGLE_HANDLE = "paultimothymooney/blood-cells"
+
+__all__ = ["BLOOD_CELL_CLASSES", "BLOOD_CELL_SPLITS", "find_images", "ensure_blood_cells", "blood_cells",
+           "blood_cell_originals", "generator_positions", "Matches", "SmearMatcher"]
 
 
 # --------------------------------------------------------------------------------------------------
-# Loading
+# The augmented images
 
 
-def load_image(image, size=None, mode: str = "RGB") -> np.ndarray:
-    """An image (path, PIL image or array) as a float32 array, optionally resized to ``size=(width, height)``.
+def find_images(base: Path) -> Path | None:
+    """The ``images`` folder under ``base`` in either nesting of the download, or None."""
+    for candidate in (base / "dataset2-master" / "images", base / "dataset2-master" / "dataset2-master" / "images"):
+        if candidate.is_dir():
+            return candidate
+    return None
 
-    JPEGs are decoded at reduced resolution when that is enough (Pillow's ``draft``), which is several
-    times faster than a full decode followed by a resize.
+
+def ensure_blood_cells() -> Path:
+    """Return the blood-cell ``images`` folder (holding TRAIN, TEST, TEST_SIMPLE), downloading if needed.
+
+    Accepts the pack's single nesting (``dataset2-master/images``) and the Kaggle zip's double one
+    (``dataset2-master/dataset2-master/images``).
     """
-    from PIL import Image
+    base = data_root() / "blood-cells"
+    found = find_images(base)
+    if found is not None:
+        return found
+    if base.exists() and any(base.iterdir()):
+        raise DataNotFoundError("blood-cells", base, ["dataset2-master/images"],
+                                reason="the folder exists but has no dataset2-master/images inside")
+    download_root("blood-cells", base, ["dataset2-master/images"])
+    try:
+        kaggle_download(KAGGLE_HANDLE, base, find_images, "dataset2-master/images")
+    except Exception as err:
+        raise DataNotFoundError("blood-cells", base, ["dataset2-master/images"],
+                                reason=f"Kaggle download failed: {err}") from None
+    return find_images(base)
 
-    if hasattr(image, "numpy") and callable(image.numpy):  # a TensorFlow tensor
-        image = image.numpy()
-    if isinstance(image, np.ndarray):
-        arr = np.clip(np.asarray(image, dtype=np.float64), 0, 255).round().astype(np.uint8)
-        if arr.ndim == 3 and arr.shape[2] == 1:
-            arr = arr[..., 0]
-        if arr.ndim not in (2, 3):
-            raise ValueError(f"an image array must be (H, W) or (H, W, C), got shape {image.shape}")
-        img = Image.fromarray(arr)
-    elif isinstance(image, Image.Image):
-        img = image
-    else:
-        img = Image.open(image)
-    if size is not None and getattr(img, "format", None) == "JPEG":
-        img.draft(mode, tuple(size))
-    img = img.convert(mode)
-    if size is not None and img.size != tuple(size):
-        img = img.resize(tuple(size), Image.BILINEAR)
-    return np.asarray(img, dtype=np.float32)
+
+def blood_cells(split: str = "TRAIN", image_size=(200, 200), batch_size: int | None = 32, **kwargs):
+    """One split (``"TRAIN"``, ``"TEST"`` or ``"TEST_SIMPLE"``) of the blood-cell images via :func:`image_folder`.
+
+    The four classes are always in the order of :data:`BLOOD_CELL_CLASSES`, whatever a split holds.
+    Other keyword arguments (``validation_split``, ``subset``, ``seed``, ``limit_per_class``...) go to
+    :func:`image_folder`.
+    """
+    if split not in BLOOD_CELL_SPLITS:
+        raise ValueError(f"split must be one of {BLOOD_CELL_SPLITS}, got {split!r}")
+    kwargs.setdefault("class_names", BLOOD_CELL_CLASSES)
+    return image_folder(ensure_blood_cells() / split, image_size=image_size, batch_size=batch_size, **kwargs)
 
 
 # --------------------------------------------------------------------------------------------------
-# Perceptual hashes
-
-
-def dhash(image, hash_size: int = 8) -> np.ndarray:
-    """Difference hash: shrink to ``hash_size x (hash_size + 1)`` grey pixels, compare each with its right neighbour.
-
-    Returns ``hash_size**2`` booleans (64 bits by default). Visually similar images have hashes that
-    differ in few bits (a small Hamming distance); resizing, re-encoding and brightness changes barely
-    change it, but rotations and flips do.
-    """
-    small = load_image(image, size=(hash_size + 1, hash_size), mode="L")
-    return _dhash_bits(small)
-
-
-def _dhash_bits(small: np.ndarray) -> np.ndarray:
-    return (small[..., 1:] > small[..., :-1]).reshape(*small.shape[:-2], -1)
-
-
-def ahash(image, hash_size: int = 8) -> np.ndarray:
-    """Average hash: shrink to ``hash_size x hash_size`` grey pixels, one bit per pixel: brighter than the mean?"""
-    small = load_image(image, size=(hash_size, hash_size), mode="L")
-    return (small > small.mean()).reshape(-1)
-
-
-def _flip_variants(small: np.ndarray) -> np.ndarray:
-    """The four flips of a 2-D array (none, horizontal, vertical, both), stacked on a new first axis."""
-    return np.stack([small, small[:, ::-1], small[::-1, :], small[::-1, ::-1]])
-
-
-def hash_images(images, kind: str = "dhash", hash_size: int = 8, flips: bool = False) -> np.ndarray:
-    """Hashes of many images (paths, PIL images or arrays) as booleans: ``(N, bits)``.
-
-    With ``flips=True`` the result is ``(N, 4, bits)``: the hashes of each image flipped in the four
-    ways of :data:`FLIP_NAMES`, computed on the shrunken image. Use it for the reference set, so that a
-    query matches a flipped copy too (:func:`nearest_hamming` takes the minimum over the variants).
-    """
-    if kind not in {"dhash", "ahash"}:
-        raise ValueError(f"kind must be 'dhash' or 'ahash', got {kind!r}")
-    size = (hash_size + 1, hash_size) if kind == "dhash" else (hash_size, hash_size)
-    out = []
-    for image in images:
-        small = load_image(image, size=size, mode="L")
-        variants = _flip_variants(small) if flips else small[np.newaxis]
-        if kind == "dhash":
-            bits = _dhash_bits(variants)
-        else:
-            bits = (variants > variants.mean(axis=(1, 2), keepdims=True)).reshape(len(variants), -1)
-        out.append(bits if flips else bits[0])
-    if not out:
-        return np.zeros((0, 4, hash_size * hash_size) if flips else (0, hash_size * hash_size), dtype=bool)
-    return np.stack(out)
-
-
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-
-
-def _popcount(x: np.ndarray) -> np.ndarray:
-    if hasattr(np, "bitwise_count"):  # NumPy >= 2.0
-        return np.bitwise_count(x)
-    return _POPCOUNT[x]
-
-
-def hamming_matrix(a, b, chunk: int = 512) -> np.ndarray:
-    """Hamming distances (number of differing bits) between every hash in ``a`` and every hash in ``b``.
-
-    ``a`` is ``(N, bits)`` and ``b`` is ``(M, bits)`` booleans; the result is ``(N, M)`` integers.
-    """
-    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"hashes must be (N, bits) and (M, bits) with the same bits; got {a.shape} and {b.shape}")
-    pa, pb = np.packbits(a, axis=1), np.packbits(b, axis=1)
-    out = np.empty((len(pa), len(pb)), dtype=np.int32)
-    for start in range(0, len(pa), chunk):
-        x = pa[start:start + chunk, None, :] ^ pb[None, :, :]
-        out[start:start + chunk] = _popcount(x).sum(axis=2, dtype=np.int32)
-    return out
-
-
-def nearest_hamming(query, reference, exclude_self: bool = False):
-    """For each query hash, the smallest Hamming distance to any reference hash, and that reference's index.
-
-    ``reference`` is ``(M, bits)`` or ``(M, variants, bits)`` (from ``hash_images(..., flips=True)``);
-    with variants the distance is the minimum over them. ``exclude_self`` ignores the diagonal (when
-    ``query`` and ``reference`` are the same images).
-    """
-    query = np.asarray(query, dtype=bool)
-    reference = np.asarray(reference, dtype=bool)
-    if reference.ndim == 2:
-        reference = reference[:, np.newaxis, :]
-    m, v, bits = reference.shape
-    dist = hamming_matrix(query, reference.reshape(m * v, bits)).reshape(len(query), m, v).min(axis=2)
-    if exclude_self:
-        if len(query) != m:
-            raise ValueError("exclude_self needs the query and the reference to be the same images")
-        np.fill_diagonal(dist, np.iinfo(dist.dtype).max)
-    if m == 0:
-        return np.full(len(query), np.iinfo(np.int32).max), np.full(len(query), -1)
-    idx = dist.argmin(axis=1)
-    return dist[np.arange(len(query)), idx], idx
-
-
-# --------------------------------------------------------------------------------------------------
-# The blood-cell originals and the augmented files' names
+# The original smears, and the augmented files' names
 
 
 def blood_cell_originals(base=None):
@@ -175,8 +96,6 @@ def blood_cell_originals(base=None):
     ``"NEUTROPHIL, EOSINOPHIL"`` are kept as written).
     """
     if base is None:
-        from .config import data_root
-
         base = data_root() / "blood-cells"
     base = Path(base)
     for folder in (base / "dataset-master", base / "dataset-master" / "dataset-master"):
@@ -361,43 +280,3 @@ class SmearMatcher:
                 angle[part] = self.angles[variant // 4]
                 flip[part] = variant % 4
         return Matches(source, score, angle, flip)
-
-
-# --------------------------------------------------------------------------------------------------
-# Splits
-
-
-def stratified_group_split(labels, groups, validation_split: float, seed: int):
-    """Train/validation indices where no group is on both sides and each class keeps its share of groups.
-
-    For every class, ``validation_split`` of its groups (at least one when it has two or more) go to
-    validation, drawn with ``seed``. A group belongs to the class most of its members have. Returns
-    sorted ``(train_idx, val_idx)``.
-    """
-    labels, groups = np.asarray(labels), np.asarray(groups)
-    if labels.shape != groups.shape or labels.ndim != 1:
-        raise ValueError(f"labels and groups must be 1-D and of the same length, got {labels.shape} and {groups.shape}")
-    if not 0 < validation_split < 1:
-        raise ValueError(f"validation_split must be between 0 and 1, got {validation_split!r}")
-    rng = np.random.default_rng(seed)
-    uniq, inverse = np.unique(groups, return_inverse=True)
-    group_class = []
-    for g in range(len(uniq)):
-        vals, counts = np.unique(labels[inverse == g], return_counts=True)
-        group_class.append(vals[np.argmax(counts)])
-    group_class = np.array(group_class)
-    val_groups = []
-    for c in np.unique(group_class):
-        members = np.flatnonzero(group_class == c)
-        k = int(round(validation_split * len(members)))
-        k = min(max(k, 1 if len(members) >= 2 else 0), len(members) - 1) if len(members) >= 2 else 0
-        val_groups.extend(rng.choice(members, size=k, replace=False).tolist())
-    is_val = np.isin(inverse, val_groups)
-    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
-
-
-def shared_groups(groups_a, groups_b, min_count: int = 1) -> np.ndarray:
-    """Groups that occur at least ``min_count`` times in ``groups_a`` and in ``groups_b`` (sorted)."""
-    a_vals, a_counts = np.unique(np.asarray(groups_a), return_counts=True)
-    b_vals, b_counts = np.unique(np.asarray(groups_b), return_counts=True)
-    return np.intersect1d(a_vals[a_counts >= min_count], b_vals[b_counts >= min_count])
