@@ -12,3 +12,24 @@ def test_status_reports_the_pack(pack):
 
 def test_status_on_empty_root(data_root):
     assert not any(present for present, _ in data.status().values())
+
+
+def test_every_dataset_has_a_description_and_an_ensure_function():
+    assert set(data.ENSURE) == set(data.DATASETS) == {"fashion-mnist", "cifar-10", "blood-cells", "cats-vs-dogs"}
+    assert data.ENSURE["fashion-mnist"] is data.ensure_fashion_mnist
+    assert data.ENSURE["cifar-10"] is data.ensure_cifar10
+    assert data.ENSURE["blood-cells"] is data.ensure_blood_cells
+    assert data.ENSURE["cats-vs-dogs"] is data.ensure_cats_vs_dogs
+
+
+def test_ensure_functions_return_each_dataset_folder_of_the_pack(pack):
+    assert data.ensure_fashion_mnist() == pack / "fashion-mnist"
+    assert data.ensure_cifar10() == pack / "cifar-10" / "cifar-10-batches-py"
+    assert data.ensure_blood_cells() == pack / "blood-cells" / "dataset2-master" / "images"
+    assert data.ensure_cats_vs_dogs() == pack / "cats-vs-dogs" / "PetImages"
+
+
+def test_the_public_api_is_exported():
+    missing = [name for name in data.__all__ if not hasattr(data, name)]
+    assert missing == []
+    assert callable(data.blood_cells) and callable(data.cats_vs_dogs)  # the loaders, not their modules

@@ -117,3 +117,24 @@ def test_matcher_on_the_real_pack(pack):
     simple = base / "dataset2-master" / "images" / "TEST_SIMPLE" / "EOSINOPHIL"
     found = matcher.match([simple / "_0_5239.jpeg"], labels=["EOSINOPHIL"])
     assert matcher.paths[found.source[0]].endswith("00093.jpg") and found.score[0] > 0.95
+
+
+@pytest.mark.parametrize("nesting", [("dataset2-master",), ("dataset2-master", "dataset2-master")])
+def test_find_images_accepts_either_nesting(tmp_path, nesting):
+    from cnnkit.data.blood_cells import find_images
+
+    assert find_images(tmp_path) is None
+    images = tmp_path.joinpath(*nesting, "images")
+    images.mkdir(parents=True)
+    assert find_images(tmp_path) == images
+
+
+def test_matcher_describe_is_a_normalised_disc(matcher, originals):
+    d = matcher.describe(originals[0])
+    assert d.shape == (int(matcher._disc.sum()),)
+    assert abs(float(d.mean())) < 1e-4 and abs(float(np.linalg.norm(d)) - 1) < 1e-3
+    found = matcher.match([originals[0]])
+    assert isinstance(found, data.Matches)
+    # the score is the best correlation of this description with the variants of the matched original
+    best = float((matcher.templates[found.source[0]] @ d).max())
+    assert float(found.score[0]) == pytest.approx(best, abs=1e-5)

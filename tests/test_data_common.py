@@ -83,3 +83,40 @@ def test_offline_switch(monkeypatch):
         assert data.offline() is expected
     monkeypatch.delenv("CNNKIT_OFFLINE")
     assert data.offline() is False
+
+
+def test_download_root_checks_the_root_and_the_offline_switch(data_root, monkeypatch, tmp_path):
+    from cnnkit.data.common import download_root
+
+    with pytest.raises(data.DataNotFoundError, match="CNNKIT_OFFLINE=1 forbids downloads"):
+        download_root("cifar-10", data_root / "cifar-10", ["x"])
+    monkeypatch.delenv("CNNKIT_OFFLINE")
+    assert download_root("cifar-10", data_root / "cifar-10", ["x"]) == data_root
+    monkeypatch.setenv("CNNKIT_DATA", str(tmp_path / "typo"))
+    with pytest.raises(data.DataNotFoundError, match="which does not exist .a typo"):
+        download_root("cifar-10", tmp_path / "typo" / "cifar-10", ["x"])
+
+
+def test_kaggle_download_moves_a_complete_download_into_place(tmp_path, monkeypatch):
+    import kagglehub
+
+    from cnnkit import fetch
+    from cnnkit.data.common import kaggle_download
+
+    def fake_download(handle, output_dir):
+        (Path(output_dir) / "inner" / "images").mkdir(parents=True)
+        (Path(output_dir) / "inner" / "images" / "a.txt").write_text(handle)
+
+    def find(base):
+        hit = base / "inner" / "images"
+        return hit if hit.is_dir() else None
+
+    monkeypatch.setattr(kagglehub, "dataset_download", fake_download)
+    kaggle_download("owner/set", tmp_path / "set", find, "inner/images")
+    assert (tmp_path / "set" / "inner" / "images" / "a.txt").read_text() == "owner/set"
+    (tmp_path / "empty").mkdir()  # an existing empty folder is filled, not replaced
+    kaggle_download("owner/set", tmp_path / "empty", find, "inner/images")
+    assert find(tmp_path / "empty") is not None
+    with pytest.raises(fetch.DownloadError, match="has no other/images"):
+        kaggle_download("owner/set", tmp_path / "other", lambda base: None, "other/images")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "set"]  # no staging folder left behind

@@ -165,6 +165,7 @@ def test_check_image_names_the_reason(tmp_path):
 def test_index_folder_lists_labels_and_skips(folder):
     (folder / "bee" / "broken.jpg").write_bytes(b"\xff\xd8\xff" + bytes(50))
     index = data.index_folder(folder)
+    assert isinstance(index, data.FolderIndex)
     assert index.class_names == ["ant", "bee", "cat"] and index.root == folder
     assert len(index.paths) == len(index.labels) == 18 and sorted(set(index.labels)) == [0, 1, 2]
     assert [Path(p).name for p, _ in index.skipped] == ["broken.jpg"]

@@ -21,6 +21,7 @@ def no_secret(check):
 
 def test_check_array_right(capsys):
     result = ex.check_array(EXPECTED.copy(), EXPECTED, name="the map")
+    assert isinstance(result, ex.Check) and result.ok
     assert result and result.message.startswith("✓") and "✓" in capsys.readouterr().out
 
 

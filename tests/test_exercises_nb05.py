@@ -14,6 +14,17 @@ def image():
 # ---------------------------------------------------------------- helpers the checkers rely on
 
 
+def test_conv_and_dense_params_match_keras():
+    from keras import layers
+
+    conv = layers.Conv2D(7, 5)
+    conv.build((None, 9, 9, 3))
+    dense = layers.Dense(4)
+    dense.build((None, 11))
+    assert nb05.conv_params(5, 3, 7) == conv.count_params() == (5 * 5 * 3 + 1) * 7
+    assert nb05.dense_params(11, 4) == dense.count_params() == 48
+
+
 def test_article_params_matches_keras():
     from cnnkit import models
 
