@@ -24,6 +24,8 @@ import os
 
 import numpy as np
 
+from ..evaluate import per_class_recall
+
 STRICT_ENV = "CNNKIT_STRICT_CHECKS"
 
 
@@ -183,8 +185,6 @@ def check_recall(answer, cm) -> Check:
     Names two usual slips before comparing: precision instead of recall (dividing by the column totals,
     which gives NaN for a class that is never predicted), and recall in percent.
     """
-    from ..evaluate import per_class_recall
-
     cm = np.asarray(cm, dtype=np.float64)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         raise ValueError(f"cm must be a square matrix, got shape {cm.shape}")
