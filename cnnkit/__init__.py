@@ -4,10 +4,11 @@ Submodules (imported on first use, so ``import cnnkit`` stays fast):
 
 * ``cnnkit.data``: the course datasets (download, offline data root, ``image_folder``)
 * ``cnnkit.ops``: NumPy reference implementations of convolution, pooling and activations
-* ``cnnkit.models``: the course's Keras models (the seeds' architectures rebuilt, and better ones)
+* ``cnnkit.models``: the course's Keras models (the articles' networks rebuilt, and better ones)
+* ``cnnkit.evaluate``: accuracy intervals, per-class rates, confusions, confident mistakes
+* ``cnnkit.plots``: image grids, matrices, training curves, confusion matrices, galleries, heat-map overlays
 * ``cnnkit.exercises``: checkers for the notebooks' exercises
 * ``cnnkit.results``: record a notebook's headline metrics; timing
-* ``cnnkit.plots``: small plotting helpers with titles, labels and colour-blind-safe colours
 """
 
 import importlib
@@ -23,7 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = ["__version__", "data_root", "env_report", "is_quick", "pick", "set_seed", "record", "timer"]
 
-_SUBMODULES = {"data", "ops", "models", "exercises", "results", "plots", "fetch", "config", "student", "runner"}
+_SUBMODULES = {"data", "ops", "models", "evaluate", "exercises", "results", "plots", "fetch", "config", "student", "runner"}
 
 
 def __getattr__(name):

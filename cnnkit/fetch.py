@@ -71,7 +71,7 @@ def download(url: str, dest, sha256: str | None = None, *, quiet: bool = False) 
             print(f"{dest} did not match its SHA-256; kept it as {kept.name} and downloading again.")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        part = Path(_mkdtemp(dest.parent, f".{dest.name}.part-"))
+        part = Path(make_temp_dir(dest.parent, f".{dest.name}.part-"))
     except OSError as err:
         raise DownloadError(
             f"Cannot write to {dest.parent} ({err.strerror or err}). Make the folder writable, or "
@@ -104,7 +104,8 @@ def download(url: str, dest, sha256: str | None = None, *, quiet: bool = False) 
 
 
 
-def _mkdtemp(parent: Path, prefix: str) -> str:
+def make_temp_dir(parent: Path, prefix: str) -> str:
+    """A new private folder inside ``parent`` (so that a later rename into place stays on one file system)."""
     import tempfile
 
     return tempfile.mkdtemp(prefix=prefix, dir=parent)
@@ -159,7 +160,7 @@ def extract(archive, dest) -> Path:
     if dest.exists():
         raise FileExistsError(f"{dest} already exists; remove or rename it to extract {archive.name} again.")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(_mkdtemp(dest.parent, f".{dest.name}.extract-"))
+    work = Path(make_temp_dir(dest.parent, f".{dest.name}.extract-"))
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as zf:

@@ -1,11 +1,17 @@
-"""The course's Keras models.
+"""The course's Keras models: the articles' networks rebuilt, and one VGG-style family that improves on them.
 
-The ``seed_*`` functions and :func:`lenet5` rebuild the source articles' architectures exactly (same
-layers, sizes and parameter counts), written in Keras 3: ``keras.Input`` first, string activations,
-``Rescaling`` inside the model so raw uint8 pixels go in at training and at prediction alike.
-:func:`vgg_style` is the readable, stronger family the notebooks improve them with.
+* The articles' models, layer for layer (same layers, sizes and parameter counts), in Keras 3:
+  :func:`lenet5` (the LeNet article), :func:`article_blood_cells`, :func:`article_cifar10`,
+  :func:`article_cats_dogs`.
+* :func:`vgg_style`: blocks of 3x3 convolutions, each block ending in a 2x2 max-pool, then a head; its presets
+  :func:`fashion_cnn` (notebook 04) and :func:`cats_dogs_cnn` (notebook 06).
+* :func:`resnet9` (notebook 05) and :func:`augmentation` (random augmentation layers).
 
-Every function returns an uncompiled ``keras.Sequential`` or functional model.
+Every convolution of these models except ResNet-9's comes from :func:`conv_block`, and layers are named as in
+``keras.applications``: ``block{i}_conv{j}``, ``block{i}_bn{j}``, ``block{i}_relu{j}`` and ``block{i}_pool`` for
+the convolutional part, then ``flatten`` or ``gap``, ``dense{k}`` (with ``dense{k}_bn`` and ``dense{k}_relu``),
+``dropout{k}`` and ``predictions``. Raw 0-255 pixels go in: ``Rescaling(1/255)`` (layer ``rescale``) is
+inside every model, so training and prediction scale alike. Every function returns an uncompiled model.
 """
 
 from __future__ import annotations
@@ -13,205 +19,279 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+__all__ = ["conv_block", "lenet5", "article_blood_cells", "article_cifar10", "article_cats_dogs", "vgg_style",
+           "fashion_cnn", "cats_dogs_cnn", "resnet9", "augmentation"]
+
 
 def _rescale(rescale: bool):
     return [layers.Rescaling(1.0 / 255, name="rescale")] if rescale else []
 
 
 def _augment(augment):
-    return [augment] if augment is not None else []
+    if augment is None:
+        return []
+    return list(augment) if isinstance(augment, (list, tuple)) else [augment]
 
 
-def _conv_bn_relu_layers(width: int, names: tuple[str, str, str], batch_norm: bool = True,
-                         bn_momentum: float = 0.99) -> list:
-    """3x3 'same' convolution, batch norm, ReLU, as Sequential layers named ``names`` (conv, bn, relu).
+def conv_block(filters: int, block: int, index: int = 1, *, kernel_size=3, padding: str = "same",
+               batch_norm: bool = True, bn_momentum: float = 0.99, activation: str = "relu") -> list:
+    """One convolution, batch norm (optional) and an activation, as layers for a ``keras.Sequential`` model.
 
-    The convolution has no bias when batch norm follows (its shift does that job). ``bn_momentum`` 0.99 is
-    Keras's default.
+    Args:
+        filters: number of filters (output channels).
+        block, index: the layers are named ``block{block}_conv{index}``, ``block{block}_bn{index}`` and
+            ``block{block}_{activation}{index}``.
+        kernel_size: the kernel's height and width.
+        padding: ``"same"`` (keeps the size) or ``"valid"`` (no padding).
+        batch_norm: with batch norm, the convolution has no bias (the norm's learned shift does that job)
+            and the activation is a layer of its own, after the norm. Without, the activation is built into
+            the convolution, as the articles (and ``keras.applications.VGG16``) write it.
+        bn_momentum: momentum of the norm's running statistics (Keras's default 0.99 averages over about
+            the last 100 batches, 0.9 over about 10).
+        activation: a Keras activation name.
+
+    Returns:
+        A list of 1 or 3 layers.
     """
-    conv, bn, relu = names
-    stack = [layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm, name=conv)]
-    if batch_norm:
-        stack.append(layers.BatchNormalization(momentum=bn_momentum, name=bn))
-    return stack + [layers.Activation("relu", name=relu)]
+    conv = f"block{block}_conv{index}"
+    if not batch_norm:
+        return [layers.Conv2D(filters, kernel_size, padding=padding, activation=activation, name=conv)]
+    return [layers.Conv2D(filters, kernel_size, padding=padding, use_bias=False, name=conv),
+            layers.BatchNormalization(momentum=bn_momentum, name=f"block{block}_bn{index}"),
+            layers.Activation(activation, name=f"block{block}_{activation}{index}")]
 
 
 def lenet5(input_shape=(28, 28, 1), num_classes: int = 10, rescale: bool = True) -> keras.Sequential:
-    """The source article's "LeNet": conv 6@5x5 same, avg-pool, conv 16@5x5 same, avg-pool, dense 120-84-10.
+    """The LeNet article's network: conv 6@5x5, avg-pool, conv 16@5x5, avg-pool, dense 120 and 84, softmax.
 
-    ReLU activations and a softmax output; 107,786 parameters at 28x28x1 with 10 classes. It is
-    LeNet-*style*: LeCun et al.'s 1998 LeNet-5 takes 32x32 inputs, uses valid convolutions, trainable
-    sub-sampling, scaled tanh, a sparse C3 table and RBF outputs (about 60,000 parameters).
+    ReLU activations, 'same' padding; 107,786 parameters at 28x28x1 with 10 classes. It is LeNet-*style*:
+    LeCun et al.'s 1998 LeNet-5 differs in almost every detail (notebook 04 compares them).
+
+    Args:
+        input_shape: ``(height, width, channels)`` of the images.
+        num_classes: number of classes (softmax units).
+        rescale: start with ``Rescaling(1/255)``.
+
+    Returns:
+        An uncompiled ``keras.Sequential`` named ``lenet5``.
     """
     return keras.Sequential(
         [keras.Input(shape=input_shape), *_rescale(rescale),
-         layers.Conv2D(6, 5, padding="same", activation="relu", name="c1"),
-         layers.AveragePooling2D(2, name="s2"),
-         layers.Conv2D(16, 5, padding="same", activation="relu", name="c3"),
-         layers.AveragePooling2D(2, name="s4"),
+         *conv_block(6, 1, kernel_size=5, batch_norm=False),
+         layers.AveragePooling2D(2, name="block1_pool"),
+         *conv_block(16, 2, kernel_size=5, batch_norm=False),
+         layers.AveragePooling2D(2, name="block2_pool"),
          layers.Flatten(name="flatten"),
-         layers.Dense(120, activation="relu", name="f5"),
-         layers.Dense(84, activation="relu", name="f6"),
-         layers.Dense(num_classes, activation="softmax", name="output")],
+         layers.Dense(120, activation="relu", name="dense1"),
+         layers.Dense(84, activation="relu", name="dense2"),
+         layers.Dense(num_classes, activation="softmax", name="predictions")],
         name="lenet5",
     )
+
+
+def article_blood_cells(input_shape=(200, 200, 3), num_classes: int = 4, rescale: bool = True,
+                        augment=None) -> keras.Sequential:
+    """The blood-cell articles' network, with the ``Flatten`` one of them forgot restored.
+
+    conv 32@3x3 'same', max-pool, conv 32@3x3 'same', max-pool, dropout 0.5, flatten, dense 128, softmax;
+    10,250,788 parameters at 200x200x3 with 4 classes, 99.9% of them in the dense layer.
+
+    Args:
+        input_shape: ``(height, width, channels)`` of the images.
+        num_classes: number of classes.
+        rescale: include ``Rescaling(1/255)``.
+        augment: augmentation layer(s) run first, in training only (e.g. :func:`augmentation`).
+
+    Returns:
+        An uncompiled ``keras.Sequential`` named ``article_blood_cells``.
+    """
+    return keras.Sequential(
+        [keras.Input(shape=input_shape), *_augment(augment), *_rescale(rescale),
+         *conv_block(32, 1, batch_norm=False),
+         layers.MaxPooling2D(name="block1_pool"),
+         *conv_block(32, 2, batch_norm=False),
+         layers.MaxPooling2D(name="block2_pool"),
+         layers.Dropout(0.5, name="dropout1"),
+         layers.Flatten(name="flatten"),
+         layers.Dense(128, activation="relu", name="dense1"),
+         layers.Dense(num_classes, activation="softmax", name="predictions")],
+        name="article_blood_cells",
+    )
+
+
+def article_cifar10(input_shape=(32, 32, 3), num_classes: int = 10, rescale: bool = True,
+                    augment=None) -> keras.Sequential:
+    """The CIFAR article's network: conv 32, 64 and 128 (3x3, 'valid'), each with a max-pool, dense 128, softmax.
+
+    160,202 parameters at 32x32x3 (the article's table says 162,202, which is not the sum of its own rows).
+
+    Args:
+        input_shape: ``(height, width, channels)`` of the images.
+        num_classes: number of classes.
+        rescale: include ``Rescaling(1/255)``.
+        augment: augmentation layer(s), run after the rescaling, in training only.
+
+    Returns:
+        An uncompiled ``keras.Sequential`` named ``article_cifar10``.
+    """
+    return keras.Sequential(
+        [keras.Input(shape=input_shape), *_rescale(rescale), *_augment(augment),
+         *conv_block(32, 1, padding="valid", batch_norm=False),
+         layers.MaxPooling2D(name="block1_pool"),
+         *conv_block(64, 2, padding="valid", batch_norm=False),
+         layers.MaxPooling2D(name="block2_pool"),
+         *conv_block(128, 3, padding="valid", batch_norm=False),
+         layers.MaxPooling2D(name="block3_pool"),
+         layers.Flatten(name="flatten"),
+         layers.Dense(128, activation="relu", name="dense1"),
+         layers.Dense(num_classes, activation="softmax", name="predictions")],
+        name="article_cifar10",
+    )
+
+
+def article_cats_dogs(input_shape=(64, 64, 3), rescale: bool = True, augment=None) -> keras.Sequential:
+    """The cats-vs-dogs article's classifier: conv 32@3x3 'valid', max-pool, flatten, dense 128, one sigmoid unit.
+
+    Written as the article meant it, ``Conv2D(32, (3, 3))``: its ``Convolution2D(32, 3, 3)`` sets the stride
+    to 3 in Keras 2 and 3. 3,937,409 parameters at 64x64x3, 66,065,537 at 256x256x3.
+
+    Args:
+        input_shape: ``(height, width, channels)`` of the images.
+        rescale: include ``Rescaling(1/255)``.
+        augment: augmentation layer(s) run first, in training only (e.g. :func:`augmentation`).
+
+    Returns:
+        An uncompiled ``keras.Sequential`` named ``article_cats_dogs`` whose output is P(class 1).
+    """
+    return keras.Sequential(
+        [keras.Input(shape=input_shape), *_augment(augment), *_rescale(rescale),
+         *conv_block(32, 1, padding="valid", batch_norm=False),
+         layers.MaxPooling2D(pool_size=(2, 2), name="block1_pool"),
+         layers.Flatten(name="flatten"),
+         layers.Dense(128, activation="relu", name="dense1"),
+         layers.Dense(1, activation="sigmoid", name="predictions")],
+        name="article_cats_dogs",
+    )
+
+
+def vgg_style(input_shape, num_classes: int, filters=(32, 64, 128), convs_per_block: int = 2, *,
+              batch_norm: bool = True, bn_momentum: float = 0.99, pooling: str = "avg", dense=(), dropout=0.3,
+              augment=None, rescale: bool = True, name: str = "vgg_style") -> keras.Sequential:
+    """A VGG-style CNN: blocks of 3x3 convolutions that end in a 2x2 max-pool, then a classification head.
+
+    Block ``i`` has ``convs_per_block`` :func:`conv_block` layers of ``filters[i]`` filters ('same' padding),
+    so each block halves the height and width. The head: global average pooling (``pooling="avg"``, layer
+    ``gap``: the parameter count does not depend on the image size) or ``Flatten`` (``"flatten"``); one dense
+    layer per entry of ``dense`` (without bias, batch norm and ReLU when ``batch_norm``); dropout after the
+    pooling and after each dense layer; the output.
+
+    Args:
+        input_shape: ``(height, width, channels)`` of the images.
+        num_classes: number of classes; 1 gives a single sigmoid unit (P(class 1), for
+            ``binary_crossentropy``), 2 or more a softmax.
+        filters: filters of each block.
+        convs_per_block: convolutions per block (two 3x3 convolutions see a 5x5 patch).
+        batch_norm: batch norm after each convolution and hidden dense layer.
+        bn_momentum: momentum of the batch norms' running statistics.
+        pooling: ``"avg"`` or ``"flatten"``.
+        dense: widths of the hidden dense layers (none by default).
+        dropout: one rate for every dropout layer, or one rate per dropout layer (``len(dense) + 1`` of
+            them: after the pooling, then after each dense layer); a rate of 0 leaves the layer out.
+        augment: augmentation layer(s) run first, in training only.
+        rescale: include ``Rescaling(1/255)``.
+        name: the model's name.
+
+    Returns:
+        An uncompiled ``keras.Sequential``.
+    """
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    if convs_per_block < 1:
+        raise ValueError(f"convs_per_block must be at least 1, got {convs_per_block}")
+    if pooling not in {"avg", "flatten"}:
+        raise ValueError(f"pooling must be 'avg' or 'flatten', got {pooling!r}")
+    dense = list(dense)
+    rates = list(dropout) if isinstance(dropout, (list, tuple)) else [dropout] * (len(dense) + 1)
+    if len(rates) != len(dense) + 1:
+        raise ValueError(f"dropout needs one rate, or {len(dense) + 1} (after the pooling and after each dense "
+                         f"layer), got {dropout!r}")
+    stack = [keras.Input(shape=input_shape), *_augment(augment), *_rescale(rescale)]
+    for i, width in enumerate(filters, start=1):
+        for j in range(1, convs_per_block + 1):
+            stack += conv_block(width, i, j, batch_norm=batch_norm, bn_momentum=bn_momentum)
+        stack.append(layers.MaxPooling2D(2, name=f"block{i}_pool"))
+    stack.append(layers.GlobalAveragePooling2D(name="gap") if pooling == "avg" else layers.Flatten(name="flatten"))
+    for k, rate in enumerate(rates, start=1):
+        if rate:
+            stack.append(layers.Dropout(rate, name=f"dropout{k}"))
+        if k <= len(dense):
+            stack.append(layers.Dense(dense[k - 1], use_bias=not batch_norm, name=f"dense{k}",
+                                      activation=None if batch_norm else "relu"))
+            if batch_norm:
+                stack += [layers.BatchNormalization(momentum=bn_momentum, name=f"dense{k}_bn"),
+                          layers.Activation("relu", name=f"dense{k}_relu")]
+    if num_classes == 1:
+        stack.append(layers.Dense(1, activation="sigmoid", name="predictions"))
+    else:
+        stack.append(layers.Dense(num_classes, activation="softmax", name="predictions"))
+    return keras.Sequential(stack, name=name)
 
 
 def fashion_cnn(input_shape=(28, 28, 1), num_classes: int = 10, filters=(32, 64), dense: int = 256,
                 dropout: float = 0.5, translation: float = 0.1, flip: bool = True,
                 bn_momentum: float = 0.9, rescale: bool = True, convs_per_block: int = 2) -> keras.Sequential:
-    """Notebook 04's improvement on :func:`lenet5`: LeNet's layout (two stages of convolution and pooling,
-    then dense layers), modernised.
+    """Notebook 04's improvement on :func:`lenet5`: LeNet's layout (convolution stages, then dense layers), modernised.
 
-    Augmentation first (active only in training): random translation by up to ``translation`` of the
-    image size, filled with black like the background, with nearest-neighbour interpolation (whole-pixel
-    shifts, no blur), and a horizontal flip; no vertical flip or rotation, because every garment in the
-    dataset stands upright. Then per width in ``filters`` one stage: ``convs_per_block`` times a 3x3 conv
-    (no bias) + batch norm + ReLU, then 2x2 max-pool. Two stacked 3x3 convolutions see the same 5x5 patch
-    as one of LeNet's 5x5 convolutions, with fewer weights and one more ReLU. Layers are numbered in
-    order: ``conv1``/``bn1``/``relu1`` ... and ``pool1``, ``pool2``. Then a flattened head with dropout,
-    a dense layer with batch norm + ReLU, dropout and a softmax. 871,978 parameters with the defaults
-    (896 of them batch-norm statistics, not trained); ``convs_per_block=1`` gives 825,514.
-    ``bn_momentum`` 0.9 (Keras's default is 0.99) lets the running statistics that batch norm uses at
-    inference settle within a few dozen steps, which a short (reduced-mode) run needs.
+    A :func:`vgg_style` preset: augmentation (a random shift by up to ``translation`` of the image size, filled
+    with black like the background, by whole pixels; a horizontal flip: clothing is photographed upright, so
+    no vertical flip or rotation), two blocks of ``convs_per_block`` 3x3 convolutions with batch norm, then
+    flatten, dropout ``dropout / 2``, a dense layer with batch norm, dropout ``dropout`` and the softmax.
+    871,978 parameters with the defaults (896 of them batch-norm running statistics, not trained);
+    ``convs_per_block=1`` gives 825,514.
+
+    Args:
+        input_shape, num_classes, filters, convs_per_block, bn_momentum, rescale: as for :func:`vgg_style`.
+        dense: width of the hidden dense layer.
+        dropout: the rate before the output (half of it after ``Flatten``).
+        translation: largest shift as a fraction of the height and width (0: no shift layer).
+        flip: include the horizontal flip.
+
+    Returns:
+        An uncompiled ``keras.Sequential`` named ``fashion_cnn``; its augmentation layers are named
+        ``random_translation`` and ``random_flip``.
     """
-    if convs_per_block < 1:
-        raise ValueError(f"convs_per_block must be at least 1, got {convs_per_block}")
     aug = []
     if translation:
         aug.append(layers.RandomTranslation(translation, translation, fill_mode="constant",
                                             interpolation="nearest", name="random_translation"))
     if flip:
         aug.append(layers.RandomFlip("horizontal", name="random_flip"))
-    stack = [keras.Input(shape=input_shape), *_rescale(rescale), *aug]
-    n = 0
-    for block, width in enumerate(filters, start=1):
-        for _ in range(convs_per_block):
-            n += 1
-            stack += _conv_bn_relu_layers(width, (f"conv{n}", f"bn{n}", f"relu{n}"), bn_momentum=bn_momentum)
-        stack.append(layers.MaxPooling2D(2, name=f"pool{block}"))
-    stack += [layers.Flatten(name="flatten"), layers.Dropout(dropout / 2, name="dropout1"),
-              layers.Dense(dense, use_bias=False, name="dense"),
-              layers.BatchNormalization(momentum=bn_momentum, name="bn_dense"),
-              layers.Activation("relu", name="relu_dense"),
-              layers.Dropout(dropout, name="dropout2"),
-              layers.Dense(num_classes, activation="softmax", name="output")]
-    return keras.Sequential(stack, name="fashion_cnn")
-
-
-def seed_blood_cells(input_shape=(200, 200, 3), num_classes: int = 4, rescale: bool = True,
-                     augment=None) -> keras.Sequential:
-    """The blood-cell articles' CNN, fixed: the missing ``Flatten`` restored (10,250,788 parameters).
-
-    conv 32@3x3 same, max-pool, conv 32@3x3 same, max-pool, dropout 0.5, flatten, dense 128, softmax.
-    """
-    return keras.Sequential(
-        [keras.Input(shape=input_shape), *_augment(augment), *_rescale(rescale),
-         layers.Conv2D(32, 3, padding="same", activation="relu"),
-         layers.MaxPooling2D(),
-         layers.Conv2D(32, 3, padding="same", activation="relu"),
-         layers.MaxPooling2D(),
-         layers.Dropout(0.5),
-         layers.Flatten(),
-         layers.Dense(128, activation="relu"),
-         layers.Dense(num_classes, activation="softmax")],
-        name="seed_blood_cells",
-    )
-
-
-def seed_cifar10(input_shape=(32, 32, 3), num_classes: int = 10, rescale: bool = True,
-                 augment=None) -> keras.Sequential:
-    """The CIFAR-10 article's CNN: conv 32-64-128 (3x3, valid) each with max-pool, dense 128, softmax.
-
-    160,202 parameters (the article's table says 162,202, which is not the sum of its own rows).
-    """
-    return keras.Sequential(
-        [keras.Input(shape=input_shape), *_rescale(rescale), *_augment(augment),
-         layers.Conv2D(32, 3, activation="relu"),
-         layers.MaxPooling2D(),
-         layers.Conv2D(64, 3, activation="relu"),
-         layers.MaxPooling2D(),
-         layers.Conv2D(128, 3, activation="relu"),
-         layers.MaxPooling2D(),
-         layers.Flatten(),
-         layers.Dense(128, activation="relu"),
-         layers.Dense(num_classes, activation="softmax")],
-        name="seed_cifar10",
-    )
-
-
-def seed_cats_dogs(input_shape=(64, 64, 3), rescale: bool = True, augment=None) -> keras.Sequential:
-    """The cats-vs-dogs article's classifier: conv 32@3x3, max-pool, dense 128, one sigmoid unit.
-
-    Written as the article meant it (``Conv2D(32, (3, 3))``; its ``Convolution2D(32, 3, 3)`` would set
-    strides to 3 in Keras 2+). 3,937,409 parameters at 64x64x3; 66,065,537 at 256x256x3 (7,226,497 with
-    the literal stride 3). ``augment`` (e.g. :func:`augmentation`) runs first, then ``Rescaling``.
-    """
-    return keras.Sequential(
-        [keras.Input(shape=input_shape), *_augment(augment), *_rescale(rescale),
-         layers.Conv2D(32, (3, 3), activation="relu"),
-         layers.MaxPooling2D(pool_size=(2, 2)),
-         layers.Flatten(),
-         layers.Dense(128, activation="relu"),
-         layers.Dense(1, activation="sigmoid")],
-        name="seed_cats_dogs",
-    )
+    return vgg_style(input_shape, num_classes, filters, convs_per_block, bn_momentum=bn_momentum, pooling="flatten",
+                     dense=(dense,), dropout=(dropout / 2, dropout), augment=aug, rescale=rescale, name="fashion_cnn")
 
 
 def cats_dogs_cnn(input_shape=(128, 128, 3), filters=(32, 64, 128, 256), dropout: float = 0.3,
                   bn_momentum: float = 0.9, augment=None, rescale: bool = True) -> keras.Sequential:
-    """A small binary CNN for cats vs dogs, the course's improvement on :func:`seed_cats_dogs`.
+    """Notebook 06's improvement on :func:`article_cats_dogs`: a :func:`vgg_style` preset with one sigmoid output.
 
-    One block per entry of ``filters``: 3x3 conv (same padding, no bias), batch norm, ReLU, 2x2 max-pool.
-    Then global average pooling, dropout and one sigmoid unit (``P(class 1)``). Global average pooling
-    makes the parameter count independent of the input size: 390,113 with the default filters
-    (960 of them batch-norm moving statistics, not trained), against 3,937,409 for the article's model
-    at 64x64 and 66,065,537 at 256x256.
+    One 3x3 convolution with batch norm per block, global average pooling, dropout and one sigmoid unit
+    (P(class 1)). 390,113 parameters with the default filters (960 of them batch-norm running statistics),
+    whatever the image size.
 
-    Batch norm uses ``bn_momentum=0.9`` (Keras's default is 0.99): the moving statistics used at inference
-    then settle within a few dozen steps, which a small dataset (20 batches per epoch for 640 photos) needs;
-    with 0.99 the validation accuracy stayed at 0.5 for 9 epochs on the course's 1,000-photo sample
-    (64x64, Adam 0.001).
+    Args:
+        input_shape: ``(height, width, channels)`` of the images.
+        filters: filters of each block.
+        dropout: rate of the dropout before the output.
+        bn_momentum: momentum of the batch norms' running statistics (0.9: they settle within a few dozen
+            steps, which a small dataset with few batches per epoch needs).
+        augment: augmentation layer(s) run first, in training only.
+        rescale: include ``Rescaling(1/255)``.
+
+    Returns:
+        An uncompiled ``keras.Sequential`` named ``cats_dogs_cnn``.
     """
-    stack = [keras.Input(shape=input_shape), *_augment(augment), *_rescale(rescale)]
-    for i, width in enumerate(filters):
-        block = f"block{i + 1}"
-        stack += _conv_bn_relu_layers(width, (f"{block}_conv", f"{block}_bn", f"{block}_relu"),
-                                      bn_momentum=bn_momentum)
-        stack.append(layers.MaxPooling2D(name=f"{block}_pool"))
-    stack.append(layers.GlobalAveragePooling2D(name="gap"))
-    if dropout:
-        stack.append(layers.Dropout(dropout, name="dropout"))
-    stack.append(layers.Dense(1, activation="sigmoid", name="output"))
-    return keras.Sequential(stack, name="cats_dogs_cnn")
-
-
-def vgg_style(input_shape, num_classes: int, filters=(32, 64, 128), convs_per_block: int = 2,
-              batch_norm: bool = True, dropout: float = 0.3, augment=None, rescale: bool = True,
-              name: str = "vgg_style") -> keras.Sequential:
-    """VGG-style blocks: ``convs_per_block`` x (3x3 conv [+ batch norm] + ReLU), then 2x2 max-pool.
-
-    The head is global average pooling, dropout and a dense output: softmax for ``num_classes >= 2``,
-    or a single sigmoid unit for ``num_classes == 1`` (binary). Batch norm comes before the ReLU and
-    the convolution then needs no bias.
-    """
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
-    stack = [keras.Input(shape=input_shape), *_augment(augment), *_rescale(rescale)]
-    for i, width in enumerate(filters):
-        for j in range(convs_per_block):
-            stack += _conv_bn_relu_layers(
-                width, (f"block{i + 1}_conv{j + 1}", f"block{i + 1}_bn{j + 1}", f"block{i + 1}_relu{j + 1}"),
-                batch_norm=batch_norm)
-        stack.append(layers.MaxPooling2D(name=f"block{i + 1}_pool"))
-    stack += [layers.GlobalAveragePooling2D(name="gap")]
-    if dropout:
-        stack.append(layers.Dropout(dropout, name="dropout"))
-    if num_classes == 1:
-        stack.append(layers.Dense(1, activation="sigmoid", name="output"))
-    else:
-        stack.append(layers.Dense(num_classes, activation="softmax", name="output"))
-    return keras.Sequential(stack, name=name)
+    return vgg_style(input_shape, 1, filters, convs_per_block=1, bn_momentum=bn_momentum, dropout=dropout,
+                     augment=augment, rescale=rescale, name="cats_dogs_cnn")
 
 
 def _conv_bn_relu(x, filters: int, name: str, batch_norm: bool, weight_decay: float):

@@ -7,7 +7,8 @@ TensorFlow and Keras. They compute the same numbers as:
   **cross-correlation** (the kernel is not flipped), with ``"valid"`` or ``"same"`` padding and any stride;
 * :func:`pool2d`: ``keras.layers.MaxPooling2D`` and ``AveragePooling2D`` (``"min"`` is the negated
   max-pool of the negated input; Keras has no min pooling);
-* :func:`relu`, :func:`leaky_relu`, :func:`sigmoid`, :func:`tanh`, :func:`softmax`: ``keras.activations``.
+* :func:`relu`, :func:`leaky_relu`, :func:`sigmoid`, :func:`tanh`, :func:`softmax`: ``keras.activations``;
+* :func:`grey`: ``tf.image.rgb_to_grayscale`` (the luminance of an RGB image).
 
 Shapes: an image is ``(H, W)`` (one channel) or ``(H, W, C)`` (channels last). A kernel is ``(kh, kw)``
 (one input channel, one filter) or ``(kh, kw, C_in, C_out)`` (the layout of ``Conv2D.kernel``).
@@ -30,7 +31,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
     "conv2d", "pool2d", "output_size", "same_padding",
-    "relu", "leaky_relu", "sigmoid", "tanh", "softmax",
+    "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "grey",
 ]
 
 PADDINGS = ("valid", "same")
@@ -258,3 +259,22 @@ def softmax(x, axis=-1) -> np.ndarray:
     shifted = x - np.max(x, axis=axis, keepdims=True)
     e = _exp_no_underflow(shifted)
     return e / np.sum(e, axis=axis, keepdims=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Colour
+
+
+def grey(rgb) -> np.ndarray:
+    """Luminance of an RGB image, ``0.299 R + 0.587 G + 0.114 B`` (ITU-R BT.601, as ``tf.image.rgb_to_grayscale``).
+
+    Args:
+        rgb: ``(..., 3)``, channels last, any value range.
+
+    Returns:
+        ``(...)`` in the same range, as float64 (the channel axis is gone).
+    """
+    rgb = _float_array(rgb, "rgb")
+    if rgb.ndim == 0 or rgb.shape[-1] != 3:
+        raise ValueError(f"rgb must have 3 channels on its last axis, got shape {rgb.shape}")
+    return rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114])

@@ -1,33 +1,116 @@
-"""scripts/check_notebooks.py: the CI check that notebooks are committed without outputs."""
+"""scripts/check_notebooks.py: the CI check that notebooks follow the course template and carry no outputs."""
 
 import importlib.util
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("check_notebooks", ROOT / "scripts" / "check_notebooks.py")
 check = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(check)
 
+NAME = "07_transfer.ipynb"
+TITLE = (f"# 07 · Transfer learning\n\n[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+         f"(https://colab.research.google.com/github/o/r/blob/main/notebooks/{NAME})\n\n"
+         "**What you will learn**\n\n- things\n\n**Prerequisites:** notebook 06.")
+SETUP = ('import sys\n\nif "google.colab" in sys.modules:\n    pass\n\nimport cnnkit\n\n'
+         "SEED = cnnkit.set_seed(42)\ninfo = cnnkit.env_report()")
 
-def write(path, outputs=(), count=None):
-    cell = nbformat.v4.new_code_cell("1 + 1", outputs=list(outputs), execution_count=count)
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t"), cell]), path)
+
+def md(text):
+    return nbformat.v4.new_markdown_cell(text)
+
+
+def code(text, tags=()):
+    cell = nbformat.v4.new_code_cell(text)
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def template_cells():
+    """A minimal notebook that follows the template."""
+    return [md(TITLE), md("## Setup\n\nOn Colab..."), code(SETUP),
+            md("## 1 · What the article got wrong\n\n| a | b |\n|---|---|"),
+            md("## 2 · Data\n\n### 2.1 · A subsection\n\n```\n# not a heading\n## nor this\n```"), code("x = 1"),
+            md("### Exercise 1 · Count\n\nDo it."), code("### BEGIN SOLUTION\nn = 1\n### END SOLUTION", ["exercise"]),
+            code("nb07.check_count(n)"),
+            md("## 3 · Model\n\n### Free subsection"),
+            md("### Exercise 2 · Again"), code("m = 2", ["exercise"]), code("exercises.check_recall(m, cm)"),
+            md("## Summary\n\n- done"), md("## Where to go next\n\n- 08")]
+
+
+def problems_of(cells, name=NAME):
+    return check.template_problems(nbformat.v4.new_notebook(cells=cells), name)
+
+
+def write(path, cells):
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
     return str(path)
 
 
-def test_stripped_notebook_passes(tmp_path, capsys):
-    assert check.main([write(tmp_path / "a.ipynb")]) == 0
-    assert "1 notebook(s)" in capsys.readouterr().out
+def test_a_notebook_that_follows_the_template_passes(tmp_path, capsys):
+    assert problems_of(template_cells()) == []
+    assert check.main([write(tmp_path / NAME, template_cells())]) == 0
+    assert "1 notebook(s) follow the template" in capsys.readouterr().out
 
 
 def test_outputs_and_execution_counts_fail(tmp_path, capsys):
-    out = nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)
-    assert check.main([write(tmp_path / "a.ipynb", outputs=[out])]) == 1
-    assert "cell 1 has stored outputs" in capsys.readouterr().err
-    assert check.main([write(tmp_path / "b.ipynb", count=3)]) == 1
-    assert "cell 1 has an execution count" in capsys.readouterr().err
+    cells = template_cells()
+    cells[5].outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)]
+    assert check.main([write(tmp_path / NAME, cells)]) == 1
+    err = capsys.readouterr().err
+    assert "cell 5 has stored outputs" in err and "nbstripout" in err
+    cells = template_cells()
+    cells[5].execution_count = 3
+    assert check.main([write(tmp_path / NAME, cells)]) == 1
+    assert "cell 5 has an execution count" in capsys.readouterr().err
+
+
+def _replace(index, text):
+    def change(cells):
+        cells[index] = md(text) if cells[index].cell_type == "markdown" else code(text)
+    return change
+
+
+BROKEN = {
+    "title": (_replace(0, TITLE.replace("# 07 · Transfer", "# Transfer")), "the first line must be the title"),
+    "number": (_replace(0, TITLE.replace("# 07 ·", "# 06 ·")), "'# 07 · Title'"),
+    "badge": (_replace(0, TITLE.replace(NAME, "06_other.ipynb")), "Colab badge"),
+    "learn": (_replace(0, TITLE.replace("**What you will learn**", "What you learn")), "What you will learn"),
+    "prerequisites": (_replace(0, TITLE.replace("**Prerequisites:**", "Needs:")), "Prerequisites"),
+    "second H1": (lambda cells: cells.insert(5, md("# Another title")), "2 H1 headings"),
+    "setup heading": (_replace(1, "## Installation"), "must be '## Setup'"),
+    "setup cell": (lambda cells: cells.insert(2, md("Some words first.")), "setup code cell must directly follow"),
+    "colab only": (_replace(2, SETUP.replace('"google.colab" in sys.modules', "True")), "Colab only"),
+    "seed": (_replace(2, SETUP.replace("set_seed(42)", "SEED")), "cnnkit.set_seed"),
+    "env report": (_replace(2, SETUP.replace("env_report()", "None")), "report the environment"),
+    "dot style": (_replace(9, "## 3. Model"), "not a numbered section '## 3 · Title'"),
+    "no number": (_replace(9, "## Model"), "not a numbered section"),
+    "order": (_replace(9, "## 4 · Model"), "should be section 3"),
+    "mistakes later": (lambda cells: cells.insert(9, md("## 3 · What the article got wrong")), "belong in section 1"),
+    "subsection": (_replace(4, "## 2 · Data\n\n### 3.1 · Wrong number"), "'### 2.N · Title'"),
+    "subsection style": (_replace(4, "## 2 · Data\n\n### 2.1 Missing dot"), "'### 2.N · Title'"),
+    "exercise style": (_replace(6, "### Exercise 1: Count"), "must read '### Exercise 1 · Title'"),
+    "exercise order": (_replace(10, "### Exercise 3 · Again"), "should be exercise 2"),
+    "exercise cell": (lambda cells: cells[7].metadata.pop("tags"), "exactly one code cell tagged 'exercise'"),
+    "checker": (_replace(8, "print(n)"), "must call its checker"),
+    "orphan": (lambda cells: cells.insert(6, code("k = 0", ["exercise"])), "has no '### Exercise N · Title' heading"),
+    "summary": (lambda cells: cells.pop(13), "'## Summary' must follow"),
+    "after summary": (_replace(14, "## 4 · Appendix"), "only '## Where to go next' may follow"),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_each_departure_from_the_template_is_named(case):
+    change, words = BROKEN[case]
+    cells = template_cells()
+    change(cells)
+    found = problems_of(cells)
+    assert found and any(words in line for line in found), found
+    assert all(line.startswith(f"{NAME}:") for line in found)
 
 
 def test_no_arguments_checks_the_course_notebooks(capsys):

@@ -14,20 +14,31 @@ def image():
 # ---------------------------------------------------------------- helpers the checkers rely on
 
 
-def test_seed_params_matches_keras():
+def test_conv_and_dense_params_match_keras():
+    from keras import layers
+
+    conv = layers.Conv2D(7, 5)
+    conv.build((None, 9, 9, 3))
+    dense = layers.Dense(4)
+    dense.build((None, 11))
+    assert nb05.conv_params(5, 3, 7) == conv.count_params() == (5 * 5 * 3 + 1) * 7
+    assert nb05.dense_params(11, 4) == dense.count_params() == 48
+
+
+def test_article_params_matches_keras():
     from cnnkit import models
 
-    assert nb05.seed_params() == models.seed_cifar10().count_params() == 160_202
+    assert nb05.article_params() == models.article_cifar10().count_params() == 160_202
 
 
-def test_seed_params_same_padding_matches_keras():
+def test_article_params_same_padding_matches_keras():
     import keras
     from keras import layers
 
     model = keras.Sequential([keras.Input((32, 32, 3))] + [
         layer for f in (32, 64, 128) for layer in (layers.Conv2D(f, 3, padding="same"), layers.MaxPooling2D())
     ] + [layers.Flatten(), layers.Dense(128), layers.Dense(10)])
-    assert nb05.seed_params("same") == model.count_params() == 356_810
+    assert nb05.article_params("same") == model.count_params() == 356_810
 
 
 def test_pad_and_crop_centre_is_identity_and_matches_a_shift(image):
@@ -59,11 +70,6 @@ def test_warmup_cosine_matches_keras_schedule():
                                                       warmup_steps=5 * spe)
     expected = [float(schedule(e * spe)) for e in range(25)]
     assert np.allclose(nb05.warmup_cosine(np.arange(25), 0.4, 5, 24), expected, atol=1e-6)
-
-
-def test_recall_per_class_handles_an_empty_row():
-    cm = np.array([[3, 1], [0, 0]])
-    assert np.allclose(nb05.recall_per_class(cm), [0.75, 0.0])
 
 
 # ---------------------------------------------------------------- Exercise 1: pad and crop
@@ -222,36 +228,7 @@ def test_lr_strict_raises():
 
 # ---------------------------------------------------------------- Exercise 4: recall from the confusion matrix
 
+def test_recall_is_the_shared_checker():
+    from cnnkit import exercises
 
-@pytest.fixture
-def cm():
-    rng = np.random.default_rng(1)
-    m = rng.integers(0, 20, size=(10, 10))
-    return m + np.diag(rng.integers(50, 90, size=10))
-
-
-def test_recall_right(cm, capsys):
-    assert nb05.check_recall(np.diag(cm) / cm.sum(axis=1), cm)
-    assert "✓" in capsys.readouterr().out
-
-
-def test_recall_wrong_axis_is_precision(cm, lenient):
-    precision = np.diag(cm) / cm.sum(axis=0)
-    result = nb05.check_recall(precision, cm)
-    assert not result and "values differ" in result.message
-    assert f"{np.diag(cm)[0] / cm[0].sum():.3f}" not in result.message
-
-
-def test_recall_wrong_shape(cm, lenient):
-    result = nb05.check_recall(np.diag(cm) / cm.sum(axis=1, keepdims=True), cm)  # (10, 10) by broadcasting
-    assert not result and "shape (10, 10)" in result.message and "(10,)" in result.message
-
-
-def test_recall_wrong_type(cm, lenient):
-    result = nb05.check_recall({"airplane": 0.9}, cm)
-    assert not result and "dict" in result.message
-
-
-def test_recall_strict_raises(cm):
-    with pytest.raises(ExerciseFailed):
-        nb05.check_recall(np.ones(10), cm)
+    assert nb05.check_recall is exercises.check_recall  # tested in test_exercises.py

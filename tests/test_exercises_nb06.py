@@ -20,21 +20,21 @@ def _hidden(message, *values):
 # Exercise 1: parameter count of the stride-3 model
 
 
-def test_source_model_params_matches_keras_and_the_audit():
+def test_article_params_matches_keras_and_the_audit():
     import keras
     from keras import layers
 
     from cnnkit import models
 
-    assert nb06.source_model_params(256) == 66_065_537
-    assert nb06.source_model_params(256, stride=3) == STRIDE3
-    assert nb06.source_model_params(64) == 3_937_409
+    assert nb06.article_params(256) == 66_065_537
+    assert nb06.article_params(256, stride=3) == STRIDE3
+    assert nb06.article_params(64) == 3_937_409
     for size in (32, 45):
-        assert nb06.source_model_params(size) == models.seed_cats_dogs((size, size, 3)).count_params()
+        assert nb06.article_params(size) == models.article_cats_dogs((size, size, 3)).count_params()
         literal = keras.Sequential([keras.Input((size, size, 3)), layers.Convolution2D(32, 3, 3),
                                     layers.MaxPooling2D((2, 2)), layers.Flatten(), layers.Dense(128),
                                     layers.Dense(1)])
-        assert nb06.source_model_params(size, stride=3) == literal.count_params()
+        assert nb06.article_params(size, stride=3) == literal.count_params()
 
 
 def test_stride3_right(capsys):

@@ -179,3 +179,12 @@ def test_load_pickle_refuses_code(tmp_path):
     with pytest.raises(fetch.UnsafePickleError, match="refusing to load"):
         fetch.load_pickle(path)
     assert not os.path.exists("/tmp/cnnkit-pwned")
+
+
+def test_make_temp_dir_is_a_new_private_folder_in_the_parent(tmp_path):
+    first = fetch.make_temp_dir(tmp_path, ".x.part-")
+    second = fetch.make_temp_dir(tmp_path, ".x.part-")
+    for folder in (first, second):
+        assert os.path.dirname(folder) == str(tmp_path) and os.path.basename(folder).startswith(".x.part-")
+        assert os.path.isdir(folder) and os.listdir(folder) == []
+    assert first != second

@@ -191,6 +191,16 @@ def test_output_size():
     assert ops.output_size(5, 9, 1, "same") == 5
 
 
+def test_grey_matches_tf_rgb_to_grayscale():
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(0, 256, size=(2, 5, 7, 3)).astype("float32")
+    ours = ops.grey(rgb)
+    assert ours.shape == (2, 5, 7) and ours.dtype == np.float64
+    np.testing.assert_allclose(ours, tf.image.rgb_to_grayscale(rgb).numpy()[..., 0], atol=0.05)
+    assert ops.grey(np.array([255, 255, 255])) == pytest.approx(255.0)  # the weights sum to 1
+    assert ops.grey(np.array([1.0, 0.0, 0.0])) == pytest.approx(0.299)
+
+
 ERRORS = [
     (lambda: ops.conv2d(np.zeros(5), np.zeros((3, 3))), "x must be"),
     (lambda: ops.conv2d(np.zeros((2, 5, 5, 1)), np.zeros((3, 3))), "x must be"),
@@ -216,6 +226,8 @@ ERRORS = [
     (lambda: ops.output_size(5, 3, 0), "stride"),
     (lambda: ops.output_size(5, 3, padding="half"), "padding"),
     (lambda: ops.softmax(3.0), "scalar"),
+    (lambda: ops.grey(np.zeros((4, 4))), "3 channels"),
+    (lambda: ops.grey(np.zeros((4, 4, 4))), "3 channels"),
 ]
 
 

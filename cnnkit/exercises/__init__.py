@@ -8,8 +8,14 @@ A checker returns a :class:`Check`, which is truthy when the answer is right. Wi
 ``CNNKIT_STRICT_CHECKS=1`` (set by the test suite) a wrong answer raises :class:`ExerciseFailed`, so a
 broken solution in a notebook fails CI.
 
-The building blocks below are what the per-notebook modules use:
-:func:`check_array`, :func:`check_number`, :func:`check_int`, :func:`check_choice`.
+The building blocks, public for the per-notebook modules and for new checkers:
+
+* :func:`check_array`, :func:`check_number`, :func:`check_int`, :func:`check_choice`: compare an answer
+  with the expected value and say what differs;
+* :func:`report`: print a sentence as a :class:`Check` (and raise in strict mode when it is wrong);
+* :func:`quietly`, :func:`text_of`: run a building block without printing, to report once in one's own words;
+* :func:`as_array`, :func:`typename`: read an answer as numbers, and name its type in a message;
+* :func:`check_recall`: the one recall checker (notebooks 03, 04 and 05 re-export it).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from __future__ import annotations
 import os
 
 import numpy as np
+
+from ..evaluate import per_class_recall
 
 STRICT_ENV = "CNNKIT_STRICT_CHECKS"
 
@@ -41,7 +49,18 @@ class Check:
         """Jupyter shows nothing more: the checker has already printed the message once."""
 
 
-def _done(ok: bool, message: str, quiet: bool = False) -> Check:
+def report(ok: bool, message: str, quiet: bool = False) -> Check:
+    """The outcome of a check as a :class:`Check`: ``message`` after a tick or a cross.
+
+    Args:
+        ok: whether the answer is right.
+        message: one sentence: what was checked, or what differs (never the expected value).
+        quiet: do not print the sentence.
+
+    Returns:
+        The :class:`Check`. In strict mode (``CNNKIT_STRICT_CHECKS=1``) a wrong answer raises
+        :class:`ExerciseFailed` instead.
+    """
     result = Check(ok, ("✓ " if ok else "✗ ") + message)
     if not quiet:
         print(result.message)
@@ -50,8 +69,8 @@ def _done(ok: bool, message: str, quiet: bool = False) -> Check:
     return result
 
 
-def _as_array(answer):
-    """The answer as a NumPy array, or None when it is not array-like numbers."""
+def as_array(answer):
+    """The answer as a NumPy array (tensors are converted), or None when it is not array-like numbers."""
     if hasattr(answer, "numpy") and callable(answer.numpy):  # tf.Tensor, keras tensors
         answer = answer.numpy()
     if isinstance(answer, (str, bytes, dict, set)) or answer is None:
@@ -65,7 +84,8 @@ def _as_array(answer):
     return arr
 
 
-def _typename(x) -> str:
+def typename(x) -> str:
+    """The name of ``x``'s type, for a message such as "it is a str"."""
     return type(x).__name__
 
 
@@ -73,9 +93,9 @@ def check_array(answer, expected, *, name: str = "your answer", atol: float = 1e
                 quiet: bool = False) -> Check:
     """Compare an array answer with the expected array: type, shape, then values (sign, transpose)."""
     expected = np.asarray(expected)
-    arr = _as_array(answer)
+    arr = as_array(answer)
     if arr is None:
-        return _done(False, f"{name} should be an array of numbers (a NumPy array), but it is a {_typename(answer)}.",
+        return report(False, f"{name} should be an array of numbers (a NumPy array), but it is a {typename(answer)}.",
                      quiet)
     if arr.shape != expected.shape:
         hint = ""
@@ -83,25 +103,25 @@ def check_array(answer, expected, *, name: str = "your answer", atol: float = 1e
             hint = " (the same number of values: a reshape or transpose away?)"
         elif arr.ndim == expected.ndim:
             hint = " (the same number of axes, but a different length along some axis)"
-        return _done(False, f"{name} has shape {arr.shape}, expected {expected.shape}{hint}.", quiet)
+        return report(False, f"{name} has shape {arr.shape}, expected {expected.shape}{hint}.", quiet)
     arr = arr.astype(np.float64)
     exp = expected.astype(np.float64)
     if not np.all(np.isfinite(arr)):
-        return _done(False, f"{name} contains NaN or infinite values.", quiet)
+        return report(False, f"{name} contains NaN or infinite values.", quiet)
     if np.allclose(arr, exp, atol=atol, rtol=rtol):
-        return _done(True, f"Correct: {name} has the right shape {arr.shape} and values.", quiet)
+        return report(True, f"Correct: {name} has the right shape {arr.shape} and values.", quiet)
     close = np.isclose(arr, exp, atol=atol, rtol=rtol)
     wrong = int((~close).sum())
     if np.any(exp != 0) and np.allclose(arr, -exp, atol=atol, rtol=rtol):
-        return _done(False, f"{name} has the right size but every value has the wrong sign.", quiet)
+        return report(False, f"{name} has the right size but every value has the wrong sign.", quiet)
     if arr.ndim >= 2 and arr.shape[0] == arr.shape[1] and np.allclose(np.swapaxes(arr, 0, 1), exp, atol=atol,
                                                                        rtol=rtol):
-        return _done(False, f"{name} looks transposed: rows and columns are swapped.", quiet)
+        return report(False, f"{name} looks transposed: rows and columns are swapped.", quiet)
     if np.any(exp != 0) and np.allclose(arr[::-1, ...] if arr.ndim else arr, exp, atol=atol, rtol=rtol):
-        return _done(False, f"{name} looks flipped upside down.", quiet)
+        return report(False, f"{name} looks flipped upside down.", quiet)
     first = tuple(int(i) for i in np.argwhere(~close)[0])
     where = f"the first at index {first}" if first else "the value is off"
-    return _done(False, f"{name} has the right shape, but {wrong} of {arr.size} values differ ({where}).", quiet)
+    return report(False, f"{name} has the right shape, but {wrong} of {arr.size} values differ ({where}).", quiet)
 
 
 def check_number(answer, expected, *, name: str = "your answer", rel: float = 1e-6, abs_tol: float = 1e-9,
@@ -110,13 +130,13 @@ def check_number(answer, expected, *, name: str = "your answer", rel: float = 1e
     if hasattr(answer, "item") and np.ndim(answer) == 0:
         answer = answer.item()
     if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return _done(False, f"{name} should be a number, but it is a {_typename(answer)}.", quiet)
+        return report(False, f"{name} should be a number, but it is a {typename(answer)}.", quiet)
     if not np.isfinite(answer):
-        return _done(False, f"{name} is {answer}, not a finite number.", quiet)
+        return report(False, f"{name} is {answer}, not a finite number.", quiet)
     if abs(answer - expected) <= max(abs_tol, rel * abs(expected)):
-        return _done(True, f"Correct: {name} is right.", quiet)
+        return report(True, f"Correct: {name} is right.", quiet)
     direction = "too large" if answer > expected else "too small"
-    return _done(False, f"{name} is {direction}.", quiet)
+    return report(False, f"{name} is {direction}.", quiet)
 
 
 def check_int(answer, expected: int, *, name: str = "your answer", quiet: bool = False) -> Check:
@@ -126,24 +146,24 @@ def check_int(answer, expected: int, *, name: str = "your answer", quiet: bool =
     if isinstance(answer, float) and answer.is_integer():
         answer = int(answer)
     if isinstance(answer, bool) or not isinstance(answer, int):
-        return _done(False, f"{name} should be a whole number (int), but it is a {_typename(answer)}.", quiet)
+        return report(False, f"{name} should be a whole number (int), but it is a {typename(answer)}.", quiet)
     if answer == expected:
-        return _done(True, f"Correct: {name} is right.", quiet)
+        return report(True, f"Correct: {name} is right.", quiet)
     direction = "too large" if answer > expected else "too small"
-    return _done(False, f"{name} is {direction}.", quiet)
+    return report(False, f"{name} is {direction}.", quiet)
 
 
 def check_choice(answer, expected, options, *, name: str = "your answer", quiet: bool = False) -> Check:
     """Compare a choice among ``options`` (strings compared case-insensitively)."""
     norm = (lambda v: v.strip().lower()) if isinstance(expected, str) else (lambda v: v)
     if isinstance(expected, str) and not isinstance(answer, str):
-        return _done(False, f"{name} should be one of {list(options)} (a string), but it is a {_typename(answer)}.",
+        return report(False, f"{name} should be one of {list(options)} (a string), but it is a {typename(answer)}.",
                      quiet)
     if norm(answer) not in [norm(o) for o in options]:
-        return _done(False, f"{name} must be one of {list(options)}.", quiet)
+        return report(False, f"{name} must be one of {list(options)}.", quiet)
     if norm(answer) == norm(expected):
-        return _done(True, f"Correct: {name} is right.", quiet)
-    return _done(False, f"{name} is not the right choice; reread the section above and try again.", quiet)
+        return report(True, f"Correct: {name} is right.", quiet)
+    return report(False, f"{name} is not the right choice; reread the section above and try again.", quiet)
 
 
 def quietly(check, *args, **kwargs) -> Check:
@@ -160,16 +180,26 @@ def text_of(check: Check) -> str:
 
 
 def check_recall(answer, cm) -> Check:
-    """Per-class recall from a confusion matrix ``cm`` (rows = true class, columns = predicted)."""
+    """Per-class recall from a confusion matrix ``cm`` (rows = true class, columns = predicted).
+
+    Names two usual slips before comparing: precision instead of recall (dividing by the column totals,
+    which gives NaN for a class that is never predicted), and recall in percent.
+    """
     cm = np.asarray(cm, dtype=np.float64)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         raise ValueError(f"cm must be a square matrix, got shape {cm.shape}")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        expected = np.nan_to_num(np.diag(cm) / cm.sum(axis=1))
-        precision = np.nan_to_num(np.diag(cm) / cm.sum(axis=0))
-    arr = _as_array(answer)
-    if (arr is not None and arr.shape == expected.shape and not np.allclose(arr, expected, atol=1e-6)
-            and np.allclose(arr, precision, atol=1e-6)):
-        return _done(False, "recall looks like precision: it divides by the column (predicted) totals; "
-                            "recall divides by how many examples truly belong to each class.")
+    expected = per_class_recall(cm)  # 0 for a class without examples
+    arr = as_array(answer)
+    if arr is not None and arr.shape == expected.shape:
+        arr = arr.astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            recall = np.diag(cm) / cm.sum(axis=1)
+            precision = np.diag(cm) / cm.sum(axis=0)
+        if (np.allclose(arr, precision, atol=1e-6, equal_nan=True)
+                and not np.allclose(arr, recall, atol=1e-6, equal_nan=True)):
+            why = (" (zero for a class that is never predicted, hence NaN)" if np.isnan(precision).any() else "")
+            return report(False, f"recall looks like precision: it divides by the predicted totals, the column "
+                                 f"sums{why}; recall divides by how many examples truly belong to each class.")
+        if expected.any() and np.allclose(arr, 100 * expected, atol=1e-4):
+            return report(False, "recall looks like a percentage: give it as a fraction between 0 and 1.")
     return check_array(answer, expected, name="recall", atol=1e-6)

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from .. import ops
-from . import Check, _as_array, _done, _typename, check_array, check_int, quietly, text_of
+from . import Check, as_array, check_array, check_int, quietly, report, text_of, typename
 
 # Exercise 4: Fashion-MNIST 28x28x1 -> Conv2D(8, 3x3, 'same') -> MaxPooling2D(2) -> Flatten -> Dense(10)
 EX4_INPUT, EX4_FILTERS, EX4_KERNEL, EX4_POOL, EX4_CLASSES = (28, 28, 1), 8, 3, 2, 10
@@ -68,20 +68,20 @@ def check_avg_pool(pooled) -> Check:
     """Exercise 1: 2x2 average pooling (stride 2) of :func:`exercise_grid`."""
     grid = exercise_grid()
     expected = ops.pool2d(grid, 2, mode="avg")
-    arr = _as_array(pooled)
+    arr = as_array(pooled)
     if arr is not None and not (arr.shape == expected.shape and np.allclose(arr, expected)):
         if arr.shape == expected.shape:
             for mode in ("max", "min"):
                 if np.allclose(arr, ops.pool2d(grid, 2, mode=mode)):
-                    return _done(False, f"pooled holds the {mode}imum of each window, not the average.")
+                    return report(False, f"pooled holds the {mode}imum of each window, not the average.")
             if np.allclose(arr, ops.pool2d(grid, 2, mode="avg") * 4):
-                return _done(False, "pooled holds the sum of each window; divide by the number of values in it.")
+                return report(False, "pooled holds the sum of each window; divide by the number of values in it.")
         hint = _wrong_reshape_hint(arr.astype(np.float64), grid)
         if hint:
-            return _done(False, hint)
+            return report(False, hint)
         if arr.shape != expected.shape:
             extra = " (the same number of values: a reshape away?)" if arr.size == expected.size else ""
-            return _done(False, f"pooled has shape {arr.shape}, expected {expected.shape}: one average per 2x2 "
+            return report(False, f"pooled has shape {arr.shape}, expected {expected.shape}: one average per 2x2 "
                                 f"window of the 6x6 grid{extra}.")
     return check_array(pooled, expected, name="pooled")
 
@@ -90,37 +90,37 @@ def check_combined_linear(W, b) -> Check:
     """Exercise 2: the single layer ``x @ W + b`` equal to ``(x @ W1 + b1) @ W2 + b2``."""
     w1, b1, w2, b2 = exercise_layers()
     w_expected, b_expected = w1 @ w2, b1 @ w2 + b2
-    arr = _as_array(W)
+    arr = as_array(W)
     if arr is not None and arr.shape != w_expected.shape:
         if arr.shape == w_expected.T.shape and np.allclose(arr, w_expected.T):
-            return _done(False, "W is transposed: with row vectors x @ W, W has one row per input.")
-        return _done(False, f"W has shape {arr.shape}, expected {w_expected.shape}: one row per input value "
+            return report(False, "W is transposed: with row vectors x @ W, W has one row per input.")
+        return report(False, f"W has shape {arr.shape}, expected {w_expected.shape}: one row per input value "
                             f"({w1.shape[0]}) and one column per output of the second layer ({w2.shape[1]}).")
     w_ok = quietly(check_array, W, w_expected, name="W")
     if not w_ok:
-        return _done(False, text_of(w_ok))
-    arr = _as_array(b)
+        return report(False, text_of(w_ok))
+    arr = as_array(b)
     if arr is not None and arr.shape != b_expected.shape:
         if arr.shape == b1.shape:
-            return _done(False, f"W is right; b has shape {arr.shape}, the size of the first layer's output; the "
+            return report(False, f"W is right; b has shape {arr.shape}, the size of the first layer's output; the "
                                 f"combined layer has {b2.size} outputs, so the first bias must pass through W2 too.")
-        return _done(False, f"W is right; b has shape {arr.shape}, expected {b_expected.shape}: one bias per "
+        return report(False, f"W is right; b has shape {arr.shape}, expected {b_expected.shape}: one bias per "
                             "output.")
     b_ok = quietly(check_array, b, b_expected, name="b")
     if not b_ok:
         if arr is not None:
             if np.allclose(arr, b2):
-                return _done(False, "W is right, but b leaves out the first layer's bias (it passes through W2).")
+                return report(False, "W is right, but b leaves out the first layer's bias (it passes through W2).")
             if np.allclose(arr, b1 @ w2):
-                return _done(False, "W is right, but b leaves out the second layer's bias.")
-        return _done(False, "W is right; " + text_of(b_ok))
-    return _done(True, "Correct: W and b make one linear layer that equals the two stacked ones.")
+                return report(False, "W is right, but b leaves out the second layer's bias.")
+        return report(False, "W is right; " + text_of(b_ok))
+    return report(True, "Correct: W and b make one linear layer that equals the two stacked ones.")
 
 
 def check_stable_softmax(stable_softmax) -> Check:
     """Exercise 3: a softmax of a 1-D array that gives finite values, with no warning, for large inputs."""
     if not callable(stable_softmax):
-        return _done(False, f"stable_softmax should be a function, but it is a {_typename(stable_softmax)}.")
+        return report(False, f"stable_softmax should be a function, but it is a {typename(stable_softmax)}.")
     cases = [
         np.array([1.0, 2.0, 3.0]),
         np.array([1000.0, 0.0]),
@@ -134,21 +134,21 @@ def check_stable_softmax(stable_softmax) -> Check:
                 warnings.simplefilter("error", RuntimeWarning)
                 got = stable_softmax(z.copy())
         except (FloatingPointError, RuntimeWarning) as err:
-            return _done(False, f"stable_softmax overflows or divides by zero on an input with values up to "
+            return report(False, f"stable_softmax overflows or divides by zero on an input with values up to "
                                 f"{z.max():g} ({type(err).__name__}); shift the inputs before exp.")
         except Exception as err:  # report the learner's error in one sentence
-            return _done(False, f"stable_softmax raised {type(err).__name__}: {err}")
-        arr = _as_array(got)
+            return report(False, f"stable_softmax raised {type(err).__name__}: {err}")
+        arr = as_array(got)
         if arr is not None and arr.shape != z.shape:
-            return _done(False, f"stable_softmax returned shape {arr.shape} for an input of shape {z.shape}; "
+            return report(False, f"stable_softmax returned shape {arr.shape} for an input of shape {z.shape}; "
                                 "it should return one probability per score.")
         if arr is not None and np.all(np.isfinite(arr)):
             if not np.isclose(arr.sum(), 1.0):
-                return _done(False, f"the outputs of stable_softmax for an input of {z.size} values do not sum to 1.")
+                return report(False, f"the outputs of stable_softmax for an input of {z.size} values do not sum to 1.")
         result = quietly(check_array, got, ops.softmax(z), name=f"stable_softmax of {z.size} values", atol=1e-8)
         if not result:
-            return _done(False, text_of(result))
-    return _done(True, f"Correct: stable_softmax is right and finite on {len(cases)} inputs, large ones included.")
+            return report(False, text_of(result))
+    return report(True, f"Correct: stable_softmax is right and finite on {len(cases)} inputs, large ones included.")
 
 
 def check_total_params(answer) -> Check:
@@ -160,9 +160,9 @@ def check_total_params(answer) -> Check:
     name = "the parameter count"
     if isinstance(answer, (int, np.integer)) and not isinstance(answer, bool):
         if int(answer) == conv + h * w * f * n + n:
-            return _done(False, f"{name} is too large: the pooling layer shrinks the maps before Flatten.")
+            return report(False, f"{name} is too large: the pooling layer shrinks the maps before Flatten.")
         if int(answer) == dense:
-            return _done(False, f"{name} is too small: add the convolution layer's parameters.")
+            return report(False, f"{name} is too small: add the convolution layer's parameters.")
         if int(answer) == conv + dense - n - f:
-            return _done(False, f"{name} is too small: did you forget the biases?")
+            return report(False, f"{name} is too small: did you forget the biases?")
     return check_int(answer, conv + dense, name=name)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Check, _as_array, _done, check_int
-from . import check_recall as _shared_check_recall  # exercise 4 delegates to the shared checker
+from . import Check, check_int, check_recall, report  # check_recall: exercise 4, the shared checker
 
-__all__ = ["array_bytes", "check_float32_bytes", "seed_dense_params", "check_seed_dense_params",
+__all__ = ["array_bytes", "check_float32_bytes", "article_dense_params", "check_article_dense_params",
            "shared_count", "check_shared_count", "check_recall"]
 
 
@@ -22,12 +21,12 @@ def array_bytes(n_images: int, height: int, width: int, channels: int = 3, bytes
 
 def check_float32_bytes(answer, n_images: int = 12_500, height: int = 200, width: int = 200,
                         channels: int = 3) -> Check:
-    """Exercise 1: bytes of the seeds' float32 copy of ``n_images`` images of ``height x width x channels``."""
+    """Exercise 1: bytes of the articles' float32 copy of ``n_images`` images of ``height x width x channels``."""
     expected = array_bytes(n_images, height, width, channels, 4)
     if hasattr(answer, "item") and np.ndim(answer) == 0:
         answer = answer.item()
     if isinstance(answer, float):  # the task asks for an int; 6e9 or 12_500 * 2.4e5 is a float
-        return _done(False, "float32_bytes should be a whole number (int), but it is a float: compute it with "
+        return report(False, "float32_bytes should be a whole number (int), but it is a float: compute it with "
                             "integers only (no 'e' notation, no '/').")
     if isinstance(answer, int) and not isinstance(answer, bool) and answer != expected:
         wrong = {
@@ -36,28 +35,28 @@ def check_float32_bytes(answer, n_images: int = 12_500, height: int = 200, width
             array_bytes(n_images, height, width, 1, 4): "you left out the 3 colour channels",
         }
         if answer in wrong:
-            return _done(False, f"float32_bytes is not right: {wrong[answer]}.")
+            return report(False, f"float32_bytes is not right: {wrong[answer]}.")
         if answer * 10**6 == expected or answer * 10**9 == expected or answer * 2**30 == expected:
-            return _done(False, "float32_bytes looks like it is in MB or GB; give the number of bytes.")
+            return report(False, "float32_bytes looks like it is in MB or GB; give the number of bytes.")
     return check_int(answer, expected, name="float32_bytes")
 
 
-def seed_dense_params(image_size: int = 200, filters: int = 32, units: int = 128) -> int:
-    """Weights and biases of the seeds' ``Dense(units)`` after two 2x2 poolings and ``Flatten``."""
+def article_dense_params(image_size: int = 200, filters: int = 32, units: int = 128) -> int:
+    """Weights and biases of the articles' ``Dense(units)`` after two 2x2 poolings and ``Flatten``."""
     side = (int(image_size) // 2) // 2
     return side * side * int(filters) * int(units) + int(units)
 
 
-def check_seed_dense_params(answer, image_size: int = 200) -> Check:
-    """Exercise 3: parameters of the seed model's ``Dense(128)`` layer for ``image_size x image_size`` input."""
-    expected = seed_dense_params(image_size)
+def check_article_dense_params(answer, image_size: int = 200) -> Check:
+    """Exercise 3: parameters of the articles' model's ``Dense(128)`` layer for ``image_size x image_size`` input."""
+    expected = article_dense_params(image_size)
     if hasattr(answer, "item") and np.ndim(answer) == 0:
         answer = answer.item()
     if isinstance(answer, int) and not isinstance(answer, bool):
         if answer == expected - 128:
-            return _done(False, "dense_params is missing the 128 biases (one per unit).")
-        if answer == seed_dense_params(image_size * 2) or answer == seed_dense_params(image_size * 2) - 128:
-            return _done(False, "dense_params is too large: each of the two 2x2 poolings halves the height and "
+            return report(False, "dense_params is missing the 128 biases (one per unit).")
+        if answer == article_dense_params(image_size * 2) or answer == article_dense_params(image_size * 2) - 128:
+            return report(False, "dense_params is too large: each of the two 2x2 poolings halves the height and "
                                 "the width.")
     return check_int(answer, expected, name="dense_params")
 
@@ -75,34 +74,10 @@ def check_shared_count(answer, query_sources, train_sources) -> Check:
     if isinstance(answer, int) and not isinstance(answer, bool) and answer != expected:
         distinct = len(np.intersect1d(np.asarray(query_sources), np.asarray(train_sources)))
         if answer == distinct and distinct != expected:
-            return _done(False, "n_shared counts distinct smears; the exercise asks for images (a smear can "
+            return report(False, "n_shared counts distinct smears; the exercise asks for images (a smear can "
                                 "have several images).")
         if answer == shared_count(train_sources, query_sources):
-            return _done(False, "n_shared counts TRAIN images whose smear is in TEST_SIMPLE: the arguments of "
+            return report(False, "n_shared counts TRAIN images whose smear is in TEST_SIMPLE: the arguments of "
                                 "np.isin are the wrong way round (the first is the array whose elements are "
                                 "counted).")
     return check_int(answer, expected, name="n_shared")
-
-
-def check_recall(answer, cm) -> Check:
-    """Exercise 4: per-class recall from ``cm`` (rows = true class, columns = predicted).
-
-    Names two mistakes the shared checker cannot see, then delegates to it: the precision pattern, which
-    gives NaN when a class is never predicted (an empty column), and recall given in percent.
-    """
-    cm = np.asarray(cm, dtype=np.float64)
-    arr = _as_array(answer)
-    if (arr is not None and cm.ndim == 2 and cm.shape[0] == cm.shape[1] and arr.shape == (cm.shape[0],)
-            and np.issubdtype(arr.dtype, np.number)):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            recall = np.diag(cm) / cm.sum(axis=1)
-            precision = np.diag(cm) / cm.sum(axis=0)
-        arr = arr.astype(np.float64)
-        if (np.isnan(precision).any() and np.allclose(arr, precision, atol=1e-6, equal_nan=True)
-                and not np.allclose(arr, recall, atol=1e-6, equal_nan=True)):
-            return _done(False, "recall looks like precision: it divides by predicted totals (the column sums, "
-                                "zero for a class that is never predicted, hence NaN); recall divides by how "
-                                "many examples truly belong to each class.")
-        if np.isfinite(recall).all() and recall.any() and np.allclose(arr, 100 * recall, atol=1e-4):
-            return _done(False, "recall looks like a percentage: give it as a fraction between 0 and 1.")
-    return _shared_check_recall(answer, cm)

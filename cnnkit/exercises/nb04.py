@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Check, _as_array, _done, check_array, check_int, check_recall  # check_recall: exercise 3
+from . import Check, as_array, check_array, check_int, check_recall, report  # check_recall: exercise 3
 
 __all__ = ["check_one_hot", "check_classic_lenet_params", "check_recall", "check_left_half_fraction",
            "classic_lenet_params", "left_half_fraction", "mean_of_image_shares"]
@@ -18,9 +18,9 @@ def check_one_hot(answer, labels, num_classes: int = 10) -> Check:
     """Exercise 2: ``answer`` is the one-hot encoding of the integer ``labels`` with ``num_classes`` columns."""
     labels = np.asarray(labels).astype(int).reshape(-1)
     expected = np.eye(num_classes)[labels]
-    arr = _as_array(answer)
+    arr = as_array(answer)
     if arr is not None and arr.ndim == 2 and arr.shape[0] == len(labels) and arr.shape[1] != num_classes:
-        return _done(False, f"one_hot has {arr.shape[1]} columns, but there must be one column per class: "
+        return report(False, f"one_hot has {arr.shape[1]} columns, but there must be one column per class: "
                             "pass num_classes (to_categorical otherwise infers it from the largest label).")
     return check_array(answer, expected, name="one_hot")
 
@@ -43,10 +43,10 @@ def check_classic_lenet_params(answer) -> Check:
         answer = answer.item()
     is_int = isinstance(answer, int) and not isinstance(answer, bool)
     if is_int and answer == 107_786:
-        return _done(False, "classic_params is the count of the source's model ('same' padding on 28x28, "
+        return report(False, "classic_params is the count of the source's model ('same' padding on 28x28, "
                             "so Flatten gives 7x7x16); redo it for a 32x32 input and 'valid' convolutions.")
     if is_int and answer == 60_000:
-        return _done(False, "classic_params is the 1998 paper's own total (sparse C3 table, trainable "
+        return report(False, "classic_params is the 1998 paper's own total (sparse C3 table, trainable "
                             "subsampling); the exercise asks for the Keras layout with ordinary layers.")
     return check_int(answer, classic_lenet_params(), name="classic_params")
 
@@ -94,7 +94,7 @@ def check_left_half_fraction(answer, images, labels, num_classes: int = 10) -> C
     short or too long, and the mean of the per-image shares instead of the share of the class's sum.
     """
     expected = left_half_fraction(images, labels, num_classes)
-    arr = _as_array(answer)
+    arr = as_array(answer)
     if arr is not None and arr.shape == expected.shape and np.all(np.isfinite(arr)) \
             and not np.allclose(arr, expected, atol=1e-4, rtol=1e-4):
         width = _images_2d(images).shape[2]
@@ -105,18 +105,18 @@ def check_left_half_fraction(answer, images, labels, num_classes: int = 10) -> C
             return np.all(np.isfinite(alternative)) and np.allclose(arr, alternative, atol=1e-4, rtol=1e-4)
 
         if like(1 - expected):
-            return _done(False, "left_fraction looks like the right half's share: the left half is the first "
+            return report(False, "left_fraction looks like the right half's share: the left half is the first "
                                 "W/2 columns (the last axis of a (H, W) image).")
         if like(left_half_fraction(images, labels, num_classes, axis=1)):
-            return _done(False, "left_fraction looks like the share of the top half (rows): columns are the "
+            return report(False, "left_fraction looks like the share of the top half (rows): columns are the "
                                 "last axis of a (H, W) image, so slice the last axis.")
         for cols in (half - 1, half + 1):
             if like(left_half_fraction(images, labels, num_classes, columns=cols)):
-                return _done(False, f"left_fraction counts {cols} columns as the left half instead of {half} "
+                return report(False, f"left_fraction counts {cols} columns as the left half instead of {half} "
                                     f"(W/2 for W = {width}): a slice's end index is excluded, so [:k] takes "
                                     "columns 0 to k - 1.")
         if like(mean_of_image_shares(images, labels, num_classes)):
-            return _done(False, "left_fraction looks like the average of each image's own share: sum the "
+            return report(False, "left_fraction looks like the average of each image's own share: sum the "
                                 "intensity over all images of a class first, then take the left half's "
                                 "share of that sum.")
     return check_array(answer, expected, name="left_fraction", atol=1e-4, rtol=1e-4)

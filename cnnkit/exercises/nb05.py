@@ -9,7 +9,11 @@ import math
 
 import numpy as np
 
-from . import _as_array, _done, check_array, check_int, quietly, text_of
+from . import as_array, check_array, check_int, check_recall, quietly, report, text_of
+
+__all__ = ["pad_and_crop", "check_pad_and_crop", "conv_params", "dense_params", "article_params",
+           "check_same_padding_params", "warmup_cosine", "check_lr_at_epochs",
+           "check_recall"]  # exercise 4: the shared recall checker
 
 
 def pad_and_crop(image, top: int, left: int, pad: int = 4) -> np.ndarray:
@@ -38,20 +42,20 @@ def check_pad_and_crop(crop, image, top: int, left: int, pad: int = 4):
     """Exercise 1: the pad-and-crop shift of ``image`` at window ``(top, left)``, as ``uint8``."""
     expected = pad_and_crop(image, top, left, pad)
     result = quietly(check_array, crop, expected, name="crop")
-    arr = _as_array(crop)
+    arr = as_array(crop)
     if not result:
         if arr is not None and arr.shape == expected.shape:
             if np.array_equal(arr, _crop_with(image, top, left, pad, "reflect")):
-                return _done(False, 'crop used mode="reflect", which does not repeat the edge pixel (d c b | a b c d); '
+                return report(False, 'crop used mode="reflect", which does not repeat the edge pixel (d c b | a b c d); '
                                     'the task asks for mode="symmetric" (d c b a | a b c d), like Keras\'s "reflect".')
             if top != left and np.array_equal(arr, pad_and_crop(image, left, top, pad)):
-                return _done(False, "crop looks like TOP and LEFT are swapped: the first index of the padded "
+                return report(False, "crop looks like TOP and LEFT are swapped: the first index of the padded "
                                     "array is the row (TOP), the second the column (LEFT).")
-        return _done(False, text_of(result))
+        return report(False, text_of(result))
     if arr.dtype != np.uint8:
-        return _done(False, f"crop has the right values but dtype {arr.dtype}; the task asks for uint8, like x_val[0] "
+        return report(False, f"crop has the right values but dtype {arr.dtype}; the task asks for uint8, like x_val[0] "
                             "(slice the padded uint8 array, without converting it).")
-    return _done(True, text_of(result))
+    return report(True, text_of(result))
 
 
 def conv_params(kernel: int, c_in: int, c_out: int) -> int:
@@ -60,10 +64,11 @@ def conv_params(kernel: int, c_in: int, c_out: int) -> int:
 
 
 def dense_params(n_in: int, n_out: int) -> int:
+    """Weights plus biases of a ``Dense`` layer from ``n_in`` inputs to ``n_out`` units."""
     return (n_in + 1) * n_out
 
 
-def seed_params(padding: str = "valid", size: int = 32, channels: int = 3, num_classes: int = 10) -> int:
+def article_params(padding: str = "valid", size: int = 32, channels: int = 3, num_classes: int = 10) -> int:
     """Parameters of the source article's CNN (conv 32-64-128, each 3x3 + max-pool 2, dense 128, output)."""
     total, c_in = 0, channels
     for c_out in (32, 64, 128):
@@ -79,14 +84,14 @@ def check_same_padding_params(answer):
     """Exercise 2: the source model's parameter count with ``padding="same"`` in all three convolutions."""
     name = "the parameter count with padding='same'"
     if not isinstance(answer, bool) and isinstance(answer, (int, np.integer)):
-        if int(answer) == seed_params("valid"):
-            return _done(False, f"{name} equals the count of the model above, which uses padding='valid'; with "
+        if int(answer) == article_params("valid"):
+            return report(False, f"{name} equals the count of the model above, which uses padding='valid'; with "
                                 "'same' the feature maps stay larger, so the flattened vector is longer.")
-        conv_total = seed_params("same") - dense_params(4 * 4 * 128, 128) - dense_params(128, 10)
+        conv_total = article_params("same") - dense_params(4 * 4 * 128, 128) - dense_params(128, 10)
         if int(answer) == conv_total + dense_params(8 * 8 * 128, 128) + dense_params(128, 10):
-            return _done(False, f"{name} has a flattened length for only two poolings: the third max-pool halves "
+            return report(False, f"{name} has a flattened length for only two poolings: the third max-pool halves "
                                 "the height and width once more before Flatten.")
-    return check_int(answer, seed_params("same"), name=name)
+    return check_int(answer, article_params("same"), name=name)
 
 
 def warmup_cosine(epoch, peak: float, warmup_epochs: float, epochs: float):
@@ -103,10 +108,10 @@ def check_lr_at_epochs(answer, peak: float, warmup_epochs: int, epochs: int):
     e = np.arange(epochs + 1, dtype=np.float64)
     expected = warmup_cosine(e, peak, warmup_epochs, epochs)
     name = "lr_per_epoch"
-    arr = _as_array(answer)
+    arr = as_array(answer)
     if arr is not None and arr.ndim == 1 and len(arr) == epochs and np.allclose(
             arr, expected[:-1], atol=1e-6, rtol=1e-4):
-        return _done(False, f"{name} stops one epoch early: one value per epoch start, including the start of "
+        return report(False, f"{name} stops one epoch early: one value per epoch start, including the start of "
                             "epoch R9_EPOCHS (the end of training), so R9_EPOCHS + 1 values.")
     if arr is not None and arr.shape == expected.shape and not np.allclose(arr, expected, atol=1e-6, rtol=1e-4):
         warm = e < warmup_epochs
@@ -114,21 +119,9 @@ def check_lr_at_epochs(answer, peak: float, warmup_epochs: int, epochs: int):
         no_half = np.where(warm, expected, peak * (1.0 + np.cos(math.pi * done)))
         over_all = np.where(warm, expected, peak * 0.5 * (1.0 + np.cos(math.pi * (e - warmup_epochs) / epochs)))
         if np.allclose(arr, no_half, atol=1e-6, rtol=1e-4):
-            return _done(False, f"{name} is too large after the warm-up: the cosine part needs the factor ½, "
+            return report(False, f"{name} is too large after the warm-up: the cosine part needs the factor ½, "
                                 "so that it starts at PEAK_LR and ends at 0.")
         if np.allclose(arr, over_all, atol=1e-6, rtol=1e-4):
-            return _done(False, f"{name} does not reach 0 at the end: the cosine runs over the epochs after the "
+            return report(False, f"{name} does not reach 0 at the end: the cosine runs over the epochs after the "
                                 "warm-up, R9_EPOCHS − R9_WARMUP, not over R9_EPOCHS.")
     return check_array(answer, expected, name=name, atol=1e-6, rtol=1e-4)
-
-
-def recall_per_class(cm) -> np.ndarray:
-    """Recall of each class from a confusion matrix whose rows are the true classes."""
-    cm = np.asarray(cm, dtype=np.float64)
-    support = cm.sum(axis=1)
-    return np.divide(np.diag(cm), support, out=np.zeros_like(support), where=support > 0)
-
-
-def check_recall(answer, cm):
-    """Exercise 4: per-class recall read off the confusion matrix ``cm`` (rows = true classes)."""
-    return check_array(answer, recall_per_class(cm), name="recall", atol=1e-6)

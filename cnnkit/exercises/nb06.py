@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Check, _as_array, _done, _typename, check_array, check_int
+from ..data import CATS_VS_DOGS_CLASSES as CLASS_NAMES  # label 0 and label 1
+from . import Check, as_array, check_array, check_int, report, typename
 
-CLASS_NAMES = ["Cat", "Dog"]  # label 0 and label 1, as cnnkit.data.cats_vs_dogs orders them
 
-
-def source_model_params(size: int, stride: int = 1, channels: int = 3) -> int:
+def article_params(size: int, stride: int = 1, channels: int = 3) -> int:
     """Parameters of the source article's model on ``size`` x ``size`` x ``channels`` images.
 
     conv 32@3x3 ('valid' padding, the given stride) + ReLU, 2x2 max-pool, flatten, dense 128, dense 1.
@@ -29,10 +28,10 @@ def check_stride3_params(answer) -> Check:
     """Exercise 1: parameters of the literal ``Convolution2D(32, 3, 3)`` model at 256x256x3."""
     name = "your parameter count"
     if not isinstance(answer, bool) and isinstance(answer, (int, np.integer)):
-        if int(answer) == source_model_params(256, stride=1):
-            return _done(False, f"{name} is the count for stride 1 (a 3x3 kernel moved one pixel at a time); "
+        if int(answer) == article_params(256, stride=1):
+            return report(False, f"{name} is the count for stride 1 (a 3x3 kernel moved one pixel at a time); "
                                 "the literal Convolution2D(32, 3, 3) moves it 3 pixels at a time.")
-    return check_int(answer, source_model_params(256, stride=3), name=name)
+    return check_int(answer, article_params(256, stride=3), name=name)
 
 
 def _sigmoid(z):
@@ -55,27 +54,27 @@ def check_softmax_head(kernel2, bias2, kernel, bias) -> Check:
     features = w.shape[0]
     answers = {}
     for label, answer, shape in (("kernel2", kernel2, (features, 2)), ("bias2", bias2, (2,))):
-        arr = _as_array(answer)
+        arr = as_array(answer)
         if arr is None:
-            return _done(False, f"{label} should be an array of numbers (a NumPy array), but it is a "
-                                f"{_typename(answer)}.")
+            return report(False, f"{label} should be an array of numbers (a NumPy array), but it is a "
+                                f"{typename(answer)}.")
         if arr.shape != shape:
-            return _done(False, f"{label} has shape {arr.shape}, expected {shape}: one column (or value) per "
+            return report(False, f"{label} has shape {arr.shape}, expected {shape}: one column (or value) per "
                                 "class, Cat first, then Dog.")
         answers[label] = arr.astype(np.float64)
     h = np.abs(np.random.default_rng(0).normal(size=(64, features)))  # ReLU/GAP features are >= 0
     p_dog = _sigmoid(h @ w + b)[:, 0]
     p_head = _softmax(h @ answers["kernel2"] + answers["bias2"])[:, 1]
     if not np.all(np.isfinite(p_head)):
-        return _done(False, "your head gives NaN or infinite probabilities.")
+        return report(False, "your head gives NaN or infinite probabilities.")
     if np.allclose(p_head, p_dog, atol=1e-5):
-        return _done(True, "Correct: your 2-unit softmax head gives the same P(Dog) as the sigmoid unit "
+        return report(True, "Correct: your 2-unit softmax head gives the same P(Dog) as the sigmoid unit "
                            "on 64 random feature vectors.")
     if np.allclose(p_head, 1.0 - p_dog, atol=1e-5):
-        return _done(False, "your head puts P(Cat) in column 1: the columns are swapped (column 0 is Cat, "
+        return report(False, "your head puts P(Cat) in column 1: the columns are swapped (column 0 is Cat, "
                             "column 1 is Dog).")
     wrong = int((~np.isclose(p_head, p_dog, atol=1e-5)).sum())
-    return _done(False, f"your head's P(Dog) differs from the sigmoid's on {wrong} of 64 feature vectors; "
+    return report(False, f"your head's P(Dog) differs from the sigmoid's on {wrong} of 64 feature vectors; "
                         "remember that softmax only depends on the difference of the two logits.")
 
 
@@ -113,8 +112,8 @@ def check_precision_recall(precision_recall) -> Check:
     """
     name = "precision_recall"
     if not callable(precision_recall):
-        return _done(False, f"{name} should be a function (def precision_recall(y_true, p_dog, threshold): ...), "
-                            f"but it is a {_typename(precision_recall)}.")
+        return report(False, f"{name} should be a function (def precision_recall(y_true, p_dog, threshold): ...), "
+                            f"but it is a {typename(precision_recall)}.")
     cases = _pr_cases()
     answers = []
     for what, y, p, t in cases:
@@ -122,16 +121,16 @@ def check_precision_recall(precision_recall) -> Check:
             result = precision_recall(y.copy(), p.copy(), t)
         except Exception as err:  # the learner's code may raise anything
             first_line = (str(err).splitlines() or [""])[0]
-            return _done(False, f"{name} raised {type(err).__name__} ({first_line}) on {what}.")
-        arr = _as_array(result)
+            return report(False, f"{name} raised {type(err).__name__} ({first_line}) on {what}.")
+        arr = as_array(result)
         if arr is None:
-            return _done(False, f"{name} should return an array of two numbers, but it returned a "
-                                f"{_typename(result)} (on {what}).")
+            return report(False, f"{name} should return an array of two numbers, but it returned a "
+                                f"{typename(result)} (on {what}).")
         if arr.shape != (2,):
-            return _done(False, f"{name} returned shape {arr.shape}, expected (2,): precision first, then recall.")
+            return report(False, f"{name} returned shape {arr.shape}, expected (2,): precision first, then recall.")
         arr = arr.astype(np.float64)
         if not np.all(np.isfinite(arr)):
-            return _done(False, f"{name} returned NaN or infinite values on {what}: when nothing is called Dog, "
+            return report(False, f"{name} returned NaN or infinite values on {what}: when nothing is called Dog, "
                                 "count precision as 0 instead of dividing 0 by 0.")
         answers.append(arr)
 
@@ -139,28 +138,28 @@ def check_precision_recall(precision_recall) -> Check:
         return all(np.allclose(a, rule(y, p, t), atol=1e-9) for a, (_, y, p, t) in zip(answers, cases))
 
     if matches(lambda y, p, t: _precision_recall(y, p > t)):
-        return _done(True, f"Correct: {name} gives the right precision and recall on {len(cases)} test cases, "
+        return report(True, f"Correct: {name} gives the right precision and recall on {len(cases)} test cases, "
                            "including one where no photo is called Dog and one with probabilities exactly at "
                            "the threshold.")
     if matches(lambda y, p, t: _precision_recall(y, p > t)[::-1]):
-        return _done(False, f"{name} looks swapped: return precision first, then recall.")
+        return report(False, f"{name} looks swapped: return precision first, then recall.")
     if matches(lambda y, p, t: _precision_recall(1 - y, p <= t)):
-        return _done(False, f"{name} gives the precision and recall of Cat; here the positive class is Dog "
+        return report(False, f"{name} gives the precision and recall of Cat; here the positive class is Dog "
                             "(label 1).")
     if matches(lambda y, p, t: _precision_recall(y, p >= t)):
-        return _done(False, f"{name} calls a photo Dog when its probability equals the threshold; predict Dog "
+        return report(False, f"{name} calls a photo Dog when its probability equals the threshold; predict Dog "
                             "only when p_dog > threshold.")
     if matches(lambda y, p, t: _precision_recall(y, p > 0.5)):
-        return _done(False, f"{name} ignores its threshold argument and uses 0.5.")
+        return report(False, f"{name} ignores its threshold argument and uses 0.5.")
     for answer, (what, y, p, t) in zip(answers, cases):
         wrong = ~np.isclose(answer, _precision_recall(y, p > t), atol=1e-9)
         if wrong.any():
             which = "precision and recall are" if wrong.all() else ("precision is" if wrong[0] else "recall is")
             n_wrong = sum(not np.allclose(a, _precision_recall(yy, pp > tt), atol=1e-9)
                           for a, (_, yy, pp, tt) in zip(answers, cases))
-            return _done(False, f"{name} is wrong on {n_wrong} of {len(cases)} test cases; on {what} its "
+            return report(False, f"{name} is wrong on {n_wrong} of {len(cases)} test cases; on {what} its "
                                 f"{which} wrong. Recount TP, FP and FN.")
-    return _done(False, f"{name} is wrong.")  # not reached: some case differs
+    return report(False, f"{name} is wrong.")  # not reached: some case differs
 
 
 def _pipeline_pixels(path, image_size):
@@ -195,22 +194,22 @@ def check_image_batch(answer, path, image_size) -> Check:
     """
     name = "x_one"
     expected = _pipeline_pixels(path, image_size).astype(np.float64)
-    arr = _as_array(answer)
+    arr = as_array(answer)
     if arr is None:
-        return _done(False, f"{name} should be an array of pixel values, but it is a {_typename(answer)}.")
+        return report(False, f"{name} should be an array of pixel values, but it is a {typename(answer)}.")
     if arr.shape == expected.shape[1:]:
-        return _done(False, f"{name} is one image without the batch dimension; the model expects a batch, "
+        return report(False, f"{name} is one image without the batch dimension; the model expects a batch, "
                             f"shape {expected.shape}.")
     if arr.shape != expected.shape:
-        return _done(False, f"{name} has shape {arr.shape}, expected {expected.shape}: check the size passed to "
+        return report(False, f"{name} has shape {arr.shape}, expected {expected.shape}: check the size passed to "
                             "tf.image.resize (height, width) and the batch dimension.")
     arr = arr.astype(np.float64)
     if not np.all(np.isfinite(arr)):
-        return _done(False, f"{name} contains NaN or infinite values.")
+        return report(False, f"{name} contains NaN or infinite values.")
     if np.allclose(arr, expected, atol=1.0):
-        return _done(True, f"Correct: {name} has shape {arr.shape} and the training pipeline's pixels.")
+        return report(True, f"Correct: {name} has shape {arr.shape} and the training pipeline's pixels.")
     if arr.max() <= 1.0 < expected.max():
-        return _done(False, f"{name} looks divided by 255; the model's Rescaling layer does that, so feed raw "
+        return report(False, f"{name} looks divided by 255; the model's Rescaling layer does that, so feed raw "
                             "0-255 pixels.")
     others = [
         (lambda: _load_img(path, image_size, "bilinear"), "keras.utils.load_img with 'bilinear' (Pillow "
@@ -223,7 +222,7 @@ def check_image_batch(answer, path, image_size) -> Check:
     ]
     for make, what in others:
         if np.allclose(arr, make(), atol=1.0):
-            return _done(False, f"{name} looks made with {what}: close to the training pixels, but not the same. "
+            return report(False, f"{name} looks made with {what}: close to the training pixels, but not the same. "
                                 "Decode with tf.io.decode_image and resize with tf.image.resize, as the pipeline "
                                 "does.")
     return check_array(arr, expected, name=name, atol=1.0)
