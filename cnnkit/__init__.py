@@ -5,6 +5,9 @@ Submodules (imported on first use, so ``import cnnkit`` stays fast):
 * ``cnnkit.data``: the course datasets (download, offline data root, ``image_folder``)
 * ``cnnkit.ops``: NumPy reference implementations of convolution, pooling and activations
 * ``cnnkit.models``: the course's Keras models (the articles' networks rebuilt, and better ones)
+* ``cnnkit.layers``, ``cnnkit.training``: custom layers and training recipes (schedule, weight averaging,
+  re-augmented epochs, test-time augmentation) of notebook 05's fast network
+* ``cnnkit.checkpoints``: where trained models are kept, so that a later notebook can reuse them
 * ``cnnkit.evaluate``: accuracy intervals, per-class rates, confusions, confident mistakes
 * ``cnnkit.plots``: image grids, matrices, training curves, confusion matrices, galleries, heat-map overlays
 * ``cnnkit.exercises``: checkers for the notebooks' exercises
@@ -24,7 +27,7 @@ __version__ = "0.1.0"
 
 __all__ = ["__version__", "data_root", "env_report", "is_quick", "pick", "set_seed", "record", "timer"]
 
-_SUBMODULES = {"data", "ops", "models", "evaluate", "exercises", "results", "plots", "fetch", "config", "student", "runner"}
+_SUBMODULES = {"data", "ops", "models", "layers", "training", "checkpoints", "evaluate", "exercises", "results", "plots", "fetch", "config", "student", "runner"}
 
 
 def __getattr__(name):

@@ -16,11 +16,14 @@ inside every model, so training and prediction scale alike. Every function retur
 
 from __future__ import annotations
 
+import math
+
 import keras
+import numpy as np
 from keras import layers
 
 __all__ = ["conv_block", "lenet5", "article_blood_cells", "article_cifar10", "article_cats_dogs", "vgg_style",
-           "fashion_cnn", "cats_dogs_cnn", "resnet9", "augmentation"]
+           "fashion_cnn", "cats_dogs_cnn", "resnet9", "airbench", "CIFAR10_MEAN", "CIFAR10_STD", "augmentation"]
 
 
 def _rescale(rescale: bool):
@@ -34,7 +37,9 @@ def _augment(augment):
 
 
 def conv_block(filters: int, block: int, index: int = 1, *, kernel_size=3, padding: str = "same",
-               batch_norm: bool = True, bn_momentum: float = 0.99, activation: str = "relu") -> list:
+               batch_norm: bool = True, bn_momentum: float = 0.99, activation: str = "relu", pool: bool = False,
+               bn_epsilon: float = 1e-3, shift_speedup: float | None = None, kernel_initializer="glorot_uniform",
+               regularizer=None) -> list:
     """One convolution, batch norm (optional) and an activation, as layers for a ``keras.Sequential`` model.
 
     Args:
@@ -49,16 +54,35 @@ def conv_block(filters: int, block: int, index: int = 1, *, kernel_size=3, paddi
         bn_momentum: momentum of the norm's running statistics (Keras's default 0.99 averages over about
             the last 100 batches, 0.9 over about 10).
         activation: a Keras activation name.
+        pool: a 2x2 max-pool (``block{block}_pool``) right after the convolution, before the norm, as in
+            airbench's groups (pooling first makes the norm and activation 4 times cheaper).
+        bn_epsilon: the norm's epsilon.
+        shift_speedup: None keeps the norm's own shift (beta) and scale (gamma). A number ``k`` drops both
+            and adds the shift as :class:`cnnkit.layers.ScaledBias` (``block{block}_shift{index}``), which
+            learns ``k`` times faster than the other weights (airbench uses 64).
+        kernel_initializer: the convolution's initialiser.
+        regularizer: a Keras regulariser (weight decay) for the kernel and, with ``shift_speedup``, the shift.
 
     Returns:
-        A list of 1 or 3 layers.
+        A list of 1 to 5 layers.
     """
     conv = f"block{block}_conv{index}"
     if not batch_norm:
-        return [layers.Conv2D(filters, kernel_size, padding=padding, activation=activation, name=conv)]
-    return [layers.Conv2D(filters, kernel_size, padding=padding, use_bias=False, name=conv),
-            layers.BatchNormalization(momentum=bn_momentum, name=f"block{block}_bn{index}"),
-            layers.Activation(activation, name=f"block{block}_{activation}{index}")]
+        return [layers.Conv2D(filters, kernel_size, padding=padding, activation=activation,
+                              kernel_initializer=kernel_initializer, kernel_regularizer=regularizer, name=conv),
+                *([layers.MaxPooling2D(2, name=f"block{block}_pool")] if pool else [])]
+    stack = [layers.Conv2D(filters, kernel_size, padding=padding, use_bias=False, kernel_initializer=kernel_initializer,
+                           kernel_regularizer=regularizer, name=conv)]
+    if pool:
+        stack.append(layers.MaxPooling2D(2, name=f"block{block}_pool"))
+    own_shift = shift_speedup is None
+    stack.append(layers.BatchNormalization(momentum=bn_momentum, epsilon=bn_epsilon, center=own_shift,
+                                           scale=own_shift, name=f"block{block}_bn{index}"))
+    if not own_shift:
+        from .layers import ScaledBias
+
+        stack.append(ScaledBias(math.sqrt(shift_speedup), regularizer=regularizer, name=f"block{block}_shift{index}"))
+    return stack + [layers.Activation(activation, name=f"block{block}_{activation}{index}")]
 
 
 def lenet5(input_shape=(28, 28, 1), num_classes: int = 10, rescale: bool = True) -> keras.Sequential:
@@ -348,6 +372,80 @@ def resnet9(input_shape=(32, 32, 3), num_classes: int = 10, widths=(64, 128, 256
     x = layers.Dense(num_classes, use_bias=False, kernel_regularizer=reg, name="logits")(x)
     x = layers.Rescaling(logit_scale, name="logit_scale")(x)  # scales logits, not pixels
     outputs = layers.Activation("softmax", dtype="float32", name="softmax")(x)  # float32 under mixed precision
+    return keras.Model(inputs, outputs, name=name)
+
+
+# Per-channel mean and standard deviation of CIFAR-10's training pixels (scaled to [0, 1]), as airbench uses them.
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+
+
+def airbench(input_shape=(32, 32, 3), num_classes: int = 10, widths=(64, 256, 256), *, mean=CIFAR10_MEAN,
+             std=CIFAR10_STD, whitening_kernel=None, weight_decay: float = 1.33e-3, bn_momentum: float = 0.6,
+             shift_speedup: float = 64.0, logit_scale: float = 1 / 9, identity_init: bool = True,
+             name: str = "airbench") -> keras.Model:
+    """The network of Keller Jordan's airbench94 (arXiv:2404.00498, 2024), in Keras 3.
+
+    image (raw 0-255) -> ``normalize`` (per-channel ``mean``/``std`` of the [0, 1] pixels)
+    -> ``whiten``: a fixed 2x2 convolution with 2 * 12 filters (:func:`cnnkit.layers.whitening_filters`),
+    ``whiten_shift`` (a learned bias), GELU
+    -> three groups ``block{i}``: conv 3x3 -> max-pool 2 -> batch norm -> GELU -> conv 3x3 -> batch norm -> GELU
+    -> global max-pool -> ``head`` (dense, no bias) -> ``logits`` (times ``logit_scale``) -> softmax.
+
+    The convolutions have no bias; each batch norm has neither scale nor shift of its own and is followed by a
+    shift that learns ``shift_speedup`` times faster (:func:`conv_block`). ``bn_momentum`` 0.6 lets the running
+    statistics follow the last few batches (PyTorch writes the same as momentum 0.4). With ``identity_init``
+    the convolutions start as the identity on their first channels (:class:`cnnkit.layers.IdentityInit`), the
+    head uniform in ``±1/sqrt(widths[-1])`` (PyTorch's default); otherwise Keras's defaults.
+
+    Args:
+        input_shape: ``(height, width, 3)``; the convolutional part accepts any size (notebook 07 uses that).
+        num_classes: number of classes.
+        widths: filters of the three groups.
+        mean, std: per-channel statistics of the training pixels in [0, 1].
+        whitening_kernel: the ``whiten`` layer's fixed kernel, ``(2, 2, 3, 24)``; None leaves it random (set it
+            later with ``model.get_layer("whiten").set_weights([kernel])``).
+        weight_decay: ``wd`` of coupled (SGD-style) weight decay: every kernel and shift gets an
+            ``L2(wd / 2)`` regulariser, which adds ``wd * w`` to its gradient.
+        bn_momentum: momentum of the norms' running statistics.
+        shift_speedup: learning-rate multiplier of the norms' shifts.
+        logit_scale: the logits are the head's outputs times this.
+        identity_init: airbench's initialisation (see above).
+        name: the model's name.
+
+    Returns:
+        An uncompiled functional ``keras.Model``; its output (``predictions``) is a float32 softmax.
+    """
+    from .layers import IdentityInit, ScaledBias
+
+    if len(widths) != 3:
+        raise ValueError(f"widths needs 3 numbers (one per group), got {widths!r}")
+    channels = input_shape[-1]
+    whiten_width = 2 * 2 * 2 * channels
+    reg = keras.regularizers.L2(weight_decay / 2) if weight_decay else None
+    mean, std = np.asarray(mean, "float64"), np.asarray(std, "float64")
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = layers.Normalization(mean=mean * 255, variance=(std * 255) ** 2, name="normalize")(inputs)
+    whiten = layers.Conv2D(whiten_width, 2, use_bias=False, trainable=False, name="whiten")
+    x = whiten(x)
+    x = ScaledBias(1.0, regularizer=reg, name="whiten_shift")(x)
+    x = layers.Activation("gelu", name="whiten_gelu")(x)
+    if whitening_kernel is not None:
+        whiten.set_weights([np.asarray(whitening_kernel, "float32")])
+    conv_init = IdentityInit() if identity_init else "glorot_uniform"
+    for block, width in enumerate(widths, start=1):
+        for index in (1, 2):
+            for layer in conv_block(width, block, index, activation="gelu", pool=index == 1, bn_momentum=bn_momentum,
+                                    bn_epsilon=1e-12, shift_speedup=shift_speedup, kernel_initializer=conv_init,
+                                    regularizer=reg):
+                x = layer(x)
+    x = layers.GlobalMaxPooling2D(name="global_max")(x)
+    head_init = (keras.initializers.VarianceScaling(1 / 3, "fan_in", "uniform") if identity_init
+                 else "glorot_uniform")
+    x = layers.Dense(num_classes, use_bias=False, kernel_initializer=head_init, kernel_regularizer=reg,
+                     name="head")(x)
+    x = layers.Rescaling(logit_scale, name="logits")(x)
+    outputs = layers.Activation("softmax", dtype="float32", name="predictions")(x)  # float32 under mixed precision
     return keras.Model(inputs, outputs, name=name)
 
 

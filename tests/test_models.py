@@ -376,3 +376,83 @@ def test_save_and_reload_with_the_schedule(tmp_path):
     config = reloaded.optimizer.get_config()["learning_rate"]  # the schedule itself is saved, not one value
     assert config["class_name"] == "CosineDecay" and config["config"]["warmup_target"] == 0.4
     assert int(reloaded.optimizer.iterations) == 2
+
+
+# ------------------------------------------------------------------------------------------ airbench (notebook 05)
+
+
+def airbench_params(widths, channels=3, num_classes=10):
+    """Weights by hand: the fixed whitening kernel and its shift, conv kernels (no bias), one shift and two
+    running statistics per norm (no gamma/beta of their own), the head without bias."""
+    w = [2 * 2 * 2 * channels]
+    whiten = 2 * 2 * channels * w[0] + w[0]
+    convs = norms = 0
+    c_in = w[0]
+    for width in widths:
+        convs += 9 * c_in * width + 9 * width * width
+        norms += 2 * 3 * width  # shift + moving mean + moving variance, twice per group
+        c_in = width
+    return whiten + convs + norms + widths[-1] * num_classes
+
+
+def test_conv_block_airbench_order_and_names():
+    stack = models.conv_block(8, 2, 1, activation="gelu", pool=True, shift_speedup=64.0, bn_epsilon=1e-12)
+    assert [layer.name for layer in stack] == ["block2_conv1", "block2_pool", "block2_bn1", "block2_shift1",
+                                               "block2_gelu1"]
+    bn, shift = stack[2], stack[3]
+    assert not bn.center and not bn.scale and bn.epsilon == 1e-12
+    assert shift.scale == pytest.approx(8.0)  # sqrt(64): the shift learns 64 times faster
+
+
+def test_airbench_parameter_count_and_layers():
+    model = models.airbench()
+    assert model.count_params() == airbench_params((64, 256, 256))
+    assert model.output_shape == (None, 10)
+    names = [layer.name for layer in model.layers]
+    for name in ("normalize", "whiten", "whiten_shift", "block1_conv1", "block1_pool", "block3_gelu2", "global_max",
+                 "head", "logits", "predictions"):
+        assert name in names
+    assert not model.get_layer("whiten").trainable and model.get_layer("whiten").trainable_weights == []
+    conv = model.get_layer("block1_conv2").kernel.numpy()
+    assert np.array_equal(conv[1, 1, :, :], np.eye(64))  # identity initialisation: 64 -> 64 channels
+    assert np.all(conv[0, 0] == 0) and np.all(conv[2, 2] == 0)
+    wider = model.get_layer("block2_conv1").kernel.numpy()  # 64 -> 256: the first 64 filters are identity
+    assert np.array_equal(wider[1, 1, :, :64], np.eye(64)) and np.abs(wider[..., 64:]).max() > 0
+
+
+def test_airbench_small_widths_any_size_and_errors():
+    model = models.airbench(input_shape=(64, 48, 3), widths=(8, 16, 16), num_classes=2)
+    assert model.count_params() == airbench_params((8, 16, 16), num_classes=2)
+    out = model(np.zeros((2, 64, 48, 3), "float32"), training=False)
+    assert out.shape == (2, 2) and np.allclose(np.sum(out, axis=1), 1, atol=1e-5)
+    with pytest.raises(ValueError, match="3 numbers"):
+        models.airbench(widths=(8, 16))
+
+
+def test_airbench_normalises_with_the_given_statistics():
+    model = models.airbench(widths=(8, 8, 8), mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+    norm = keras.Model(model.input, model.get_layer("normalize").output)
+    out = norm(np.full((1, 32, 32, 3), 255 * 0.75, "float32")).numpy()
+    assert np.allclose(out, 1.0, atol=1e-5)  # (0.75 - 0.5) / 0.25
+
+
+def test_airbench_weight_decay_is_coupled_l2_on_kernels_and_shifts():
+    model = models.airbench(widths=(8, 8, 8), weight_decay=2e-3)
+    regs = {type(r).__name__: float(r.l2) for layer in model.layers
+            for r in [getattr(layer, "kernel_regularizer", None), getattr(layer, "regularizer", None)] if r is not None}
+    assert regs == {"L2": 1e-3}
+    assert len(model.losses) == 6 + 6 + 1 + 1  # 6 conv kernels, 6 shifts, the whitening shift, the head
+
+
+def test_airbench_saves_and_loads_with_its_custom_layers(tmp_path):
+    from cnnkit import layers as cl
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (4, 32, 32, 3)).astype("float32")
+    kernel = cl.whitening_filters(rng.normal(size=(8, 32, 32, 3)))
+    model = models.airbench(widths=(8, 8, 8), whitening_kernel=kernel)
+    assert np.array_equal(model.get_layer("whiten").kernel.numpy(), kernel)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    again = keras.models.load_model(path)
+    assert np.allclose(model.predict(images, verbose=0), again.predict(images, verbose=0), atol=1e-6)

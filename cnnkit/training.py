@@ -1,0 +1,216 @@
+"""Training recipes beyond ``compile``/``fit``'s defaults: a learning-rate schedule, weight averaging,
+re-augmented epochs and test-time augmentation (notebook 05's fast CIFAR-10 recipe, after Jordan's airbench).
+
+* :class:`TriangularSchedule`: linear warm-up, then linear decay (a Keras ``LearningRateSchedule``).
+* :class:`WeightAveraging`: a callback that keeps a running average of the weights and trains on from it.
+* :class:`FlipShiftEpochs`: a ``keras.utils.PyDataset`` that re-augments the whole training set each epoch
+  (alternating horizontal flips, random shifts with mirrored borders).
+* :func:`predict_tta`: predictions averaged over flipped and shifted copies of each image.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+__all__ = ["TriangularSchedule", "WeightAveraging", "FlipShiftEpochs", "predict_tta", "shift_pad"]
+
+
+@keras.saving.register_keras_serializable(package="cnnkit")
+class TriangularSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """Learning rate that rises linearly, then falls linearly: the shape airbench uses.
+
+    From ``start * peak`` at step 0 to ``peak`` at step ``int(warmup * total_steps)``, then down to
+    ``end * peak`` at step ``total_steps`` (and stays there after it).
+
+    Args:
+        peak: the largest learning rate.
+        total_steps: length of the run in optimiser steps.
+        warmup: share of the steps spent rising.
+        start, end: the first and last learning rate, as fractions of ``peak``.
+    """
+
+    def __init__(self, peak: float, total_steps: int, warmup: float = 0.23, start: float = 0.2, end: float = 0.07):
+        if total_steps < 1:
+            raise ValueError(f"total_steps must be at least 1, got {total_steps}")
+        if not 0 < warmup < 1:
+            raise ValueError(f"warmup is a share of the steps, between 0 and 1; got {warmup}")
+        self.peak, self.total_steps = float(peak), int(total_steps)
+        self.warmup, self.start, self.end = float(warmup), float(start), float(end)
+
+    def __call__(self, step):
+        s = ops.cast(step, "float32")
+        top = float(max(1, int(self.warmup * self.total_steps)))
+        rise = self.start + (1.0 - self.start) * s / top
+        fall = 1.0 + (self.end - 1.0) * ops.minimum((s - top) / max(1.0, self.total_steps - top), 1.0)
+        return self.peak * ops.where(s < top, rise, fall)
+
+    def get_config(self):
+        return {"peak": self.peak, "total_steps": self.total_steps, "warmup": self.warmup, "start": self.start,
+                "end": self.end}
+
+
+class WeightAveraging(keras.callbacks.Callback):
+    """Every ``every`` steps: ``avg = d * avg + (1 - d) * w``, then the model continues from ``w = avg``.
+
+    ``d = decay**every * (step / total_steps)**3`` grows from 0 (no averaging at first) to ``decay**every``
+    at the end, so the average reaches further back as training settles. At ``total_steps`` the model gets the
+    average. This is airbench's "lookahead" (after Zhang et al., 2019, "Lookahead optimizer"). It covers all
+    weights, the batch norms' running statistics included (Keras's ``use_ema`` averages trainable weights only).
+
+    Args:
+        total_steps: length of the run in optimiser steps.
+        every: steps between two averaging steps.
+        decay: per-step decay of the average.
+    """
+
+    def __init__(self, total_steps: int, every: int = 5, decay: float = 0.95):
+        super().__init__()
+        self.total_steps, self.every, self.decay = int(total_steps), int(every), float(decay)
+        self.step = 0
+        self._average = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._average is None:
+            self._weights = list(self.model.weights)
+            # a copy of each weight's value (keras.Variable(w.value) would share the storage with w)
+            self._average = [keras.Variable(np.array(keras.ops.convert_to_numpy(w.value)), trainable=False,
+                                            dtype=w.dtype) for w in self._weights]
+        self.step += 1
+        if self.step >= self.total_steps:
+            d = 1.0 if self.step == self.total_steps else None
+        elif self.step % self.every == 0:
+            d = self.decay ** self.every * (self.step / self.total_steps) ** 3
+        else:
+            d = None
+        if d is None:
+            return
+        for w, a in zip(self._weights, self._average):
+            a.assign(d * a + (1.0 - d) * w.value)
+            w.assign(a)
+
+
+def shift_pad(images, pad: int) -> np.ndarray:
+    """``images`` (N, H, W, C) padded by ``pad`` pixels on each side, mirrored without repeating the edge
+    (NumPy's ``mode="reflect"``: ``d c b | a b c d``), as airbench pads before its random crops."""
+    return np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
+
+
+class FlipShiftEpochs(keras.utils.PyDataset):
+    """Training batches of ``(images, one-hot labels)``, the whole set re-augmented at the start of each epoch.
+
+    Each image is flipped left-right in every other epoch (a random half of the images in even epochs, the
+    other half in odd ones: airbench's "alternating flip"; ``alternating=False`` flips each image at random
+    every epoch) and shifted by up to ``shift`` pixels in each direction, the uncovered border mirrored
+    (:func:`shift_pad`). Batches are reshuffled each epoch; the last incomplete batch is dropped. Images stay
+    uint8 until a batch is served as float32.
+
+    Args:
+        x: uint8 images (N, H, W, C).
+        y: integer labels (N,).
+        batch_size: images per batch.
+        num_classes: length of the one-hot labels (label smoothing needs one-hot targets).
+        shift: the largest shift in pixels (0: no shifts).
+        flip: flip at all.
+        alternating: alternating (True) or independent random (False) flips.
+        seed: seed of the flips, shifts and order.
+        **kwargs: for ``keras.utils.PyDataset`` (``workers``, ``use_multiprocessing``, ``max_queue_size``).
+    """
+
+    def __init__(self, x, y, batch_size: int, num_classes: int = 10, *, shift: int = 2, flip: bool = True,
+                 alternating: bool = True, seed: int | None = 0, **kwargs):
+        super().__init__(**kwargs)
+        x, y = np.asarray(x), np.asarray(y).reshape(-1)
+        if x.ndim != 4 or len(x) != len(y):
+            raise ValueError(f"x must be (N, H, W, C) with one label each; got x {x.shape} and {len(y)} labels")
+        if len(x) < batch_size:
+            raise ValueError(f"{len(x)} images are fewer than one batch of {batch_size}")
+        self.x, self.batch_size, self.shift = x, int(batch_size), int(shift)
+        self.flip, self.alternating = bool(flip), bool(alternating)
+        self.onehot = keras.utils.to_categorical(y, num_classes).astype("float32")
+        self.rng = np.random.default_rng(seed)
+        self.first_flips = self.rng.random(len(x)) < 0.5
+        self.epoch = 0
+        self._augment()
+
+    def __len__(self):
+        return len(self.x) // self.batch_size
+
+    def flips(self, epoch: int) -> np.ndarray:
+        """Which images are flipped in ``epoch`` (a boolean mask)."""
+        if not self.flip:
+            return np.zeros(len(self.x), bool)
+        if self.alternating:
+            return self.first_flips ^ bool(epoch % 2)
+        return self.rng.random(len(self.x)) < 0.5
+
+    def _augment(self):
+        x = self.x
+        flips = self.flips(self.epoch)
+        x = np.where(flips[:, None, None, None], x[:, :, ::-1], x)
+        if self.shift:
+            s, (h, w) = self.shift, x.shape[1:3]
+            padded = shift_pad(x, s)
+            top, left = self.rng.integers(0, 2 * s + 1, size=(2, len(x)))
+            out = np.empty_like(x)
+            for i in range(2 * s + 1):  # one vectorised copy per offset: (2s+1)^2 copies in all
+                for j in range(2 * s + 1):
+                    rows = (top == i) & (left == j)
+                    out[rows] = padded[rows, i:i + h, j:j + w]
+            x = out
+        self.images = x
+        self.order = self.rng.permutation(len(x))
+
+    def __getitem__(self, index):
+        idx = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        return self.images[idx].astype("float32"), self.onehot[idx]
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._augment()
+
+
+def predict_tta(model, images, level: int = 2, batch_size: int = 1000, output: str | None = None) -> np.ndarray:
+    """Predictions averaged over augmented copies of ``images`` (test-time augmentation, as airbench).
+
+    ``level`` 0: the images as they are; 1: the mean over each image and its mirror image; 2: half of level 1
+    plus half the level-1 mean over two copies shifted by one pixel (up-left and down-right, mirrored borders):
+    6 views in all. Averages are taken over ``model``'s outputs, or over the outputs of the layer named
+    ``output`` (airbench averages logits: ``output="logits"``).
+
+    Args:
+        model: a Keras model.
+        images: array (N, H, W, C) of what the model takes.
+        level: 0, 1 or 2.
+        batch_size: images per prediction batch.
+        output: None (the model's output) or a layer name.
+
+    Returns:
+        float array (N, outputs).
+    """
+    if level not in (0, 1, 2):
+        raise ValueError(f"level must be 0, 1 or 2, got {level!r}")
+    images = np.asarray(images)
+    if output is not None:
+        try:
+            model = keras.Model(model.inputs, model.get_layer(output).output)
+        except ValueError:
+            raise ValueError(f"{model.name} has no layer {output!r}") from None
+
+    def run(x):
+        return np.asarray(model.predict(np.ascontiguousarray(x, dtype="float32"), batch_size=batch_size, verbose=0),
+                          dtype="float64")
+
+    def mirrored(x):
+        return 0.5 * (run(x) + run(x[:, :, ::-1]))
+
+    if level == 0:
+        return run(images)
+    plain = mirrored(images)
+    if level == 1:
+        return plain
+    h, w = images.shape[1:3]
+    padded = shift_pad(images, 1)
+    shifted = 0.5 * (mirrored(padded[:, 0:h, 0:w]) + mirrored(padded[:, 2:h + 2, 2:w + 2]))
+    return 0.5 * plain + 0.5 * shifted
