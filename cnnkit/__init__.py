@@ -8,6 +8,8 @@ Submodules (imported on first use, so ``import cnnkit`` stays fast):
 * ``cnnkit.layers``, ``cnnkit.training``: custom layers and training recipes (schedule, weight averaging,
   re-augmented epochs, test-time augmentation) of notebook 05's fast network
 * ``cnnkit.checkpoints``: where trained models are kept, so that a later notebook can reuse them
+* ``cnnkit.transfer``: reuse a trained network on a new task (a new head, fine-tuning, ImageNet bases)
+* ``cnnkit.explain``: where a network looks: Grad-CAM and gradient saliency maps
 * ``cnnkit.evaluate``: accuracy intervals, per-class rates, confusions, confident mistakes
 * ``cnnkit.plots``: image grids, matrices, training curves, confusion matrices, galleries, heat-map overlays
 * ``cnnkit.exercises``: checkers for the notebooks' exercises
@@ -27,7 +29,8 @@ __version__ = "0.1.0"
 
 __all__ = ["__version__", "data_root", "env_report", "is_quick", "pick", "set_seed", "record", "timer"]
 
-_SUBMODULES = {"data", "ops", "models", "layers", "training", "checkpoints", "evaluate", "exercises", "results", "plots", "fetch", "config", "student", "runner"}
+_SUBMODULES = {"data", "ops", "models", "layers", "training", "checkpoints", "transfer", "explain", "evaluate", "exercises",
+               "results", "plots", "fetch", "config", "student", "runner"}
 
 
 def __getattr__(name):

@@ -6,6 +6,8 @@ re-augmented epochs and test-time augmentation (notebook 05's fast CIFAR-10 reci
 * :class:`FlipShiftEpochs`: a ``keras.utils.PyDataset`` that re-augments the whole training set each epoch
   (alternating horizontal flips, random shifts with mirrored borders).
 * :func:`predict_tta`: predictions averaged over flipped and shifted copies of each image.
+* :func:`train_airbench`: all of the above put together: :func:`cnnkit.models.airbench` trained on uint8
+  images (notebook 07 uses it when notebook 05's saved model is missing).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["TriangularSchedule", "WeightAveraging", "FlipShiftEpochs", "predict_tta", "shift_pad"]
+__all__ = ["TriangularSchedule", "WeightAveraging", "FlipShiftEpochs", "predict_tta", "shift_pad", "train_airbench"]
 
 
 @keras.saving.register_keras_serializable(package="cnnkit")
@@ -214,3 +216,47 @@ def predict_tta(model, images, level: int = 2, batch_size: int = 1000, output: s
     padded = shift_pad(images, 1)
     shifted = 0.5 * (mirrored(padded[:, 0:h, 0:w]) + mirrored(padded[:, 2:h + 2, 2:w + 2]))
     return 0.5 * plain + 0.5 * shifted
+
+
+def train_airbench(x_train, y_train, *, widths=(64, 256, 256), epochs: int = 10, batch_size: int = 500,
+                   learning_rate: float = 1.0, momentum: float = 0.85, label_smoothing: float = 0.2,
+                   whiten_images: int = 5000, num_classes: int = 10, seed: int | None = 0, verbose=0):
+    """Train :func:`cnnkit.models.airbench` on ``x_train`` with airbench's recipe; return the trained model.
+
+    The whitening filters come from the first ``whiten_images`` training images
+    (:func:`cnnkit.layers.whitening_filters`); then SGD with Nesterov momentum on a
+    :class:`TriangularSchedule`, label smoothing, :class:`WeightAveraging` and :class:`FlipShiftEpochs`
+    (alternating flips, shifts by up to 2 pixels). The model is compiled with accuracy as its metric.
+
+    Args:
+        x_train: uint8 images (N, H, W, 3), raw 0-255; y_train: integer labels (N,).
+        widths: filters of the three groups (smaller widths train faster and reach less).
+        epochs: passes over the training images.
+        batch_size: images per step.
+        learning_rate: the schedule's peak.
+        momentum: SGD momentum.
+        label_smoothing: of the cross-entropy.
+        whiten_images: images used to compute the whitening filters.
+        num_classes: number of classes.
+        seed: seed of the initial weights, flips, shifts and order.
+        verbose: passed to ``fit``.
+    """
+    from .layers import whitening_filters
+    from .models import CIFAR10_MEAN, CIFAR10_STD, airbench
+
+    x_train = np.asarray(x_train)
+    if x_train.ndim != 4 or x_train.shape[-1] != 3:
+        raise ValueError(f"x_train must be RGB images (N, H, W, 3), got shape {x_train.shape}")
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    model = airbench(input_shape=x_train.shape[1:], num_classes=num_classes, widths=tuple(widths))
+    sample = x_train[:whiten_images] / 255.0
+    model.get_layer("whiten").set_weights([whitening_filters((sample - np.array(CIFAR10_MEAN)) / np.array(CIFAR10_STD))])
+    batches = FlipShiftEpochs(x_train, y_train, batch_size, num_classes, seed=seed)
+    total = epochs * len(batches)
+    model.compile(keras.optimizers.SGD(TriangularSchedule(learning_rate, total), momentum=momentum, nesterov=True),
+                  keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing), metrics=["accuracy"])
+    model.fit(batches, epochs=epochs, verbose=verbose, callbacks=[WeightAveraging(total)])
+    return model

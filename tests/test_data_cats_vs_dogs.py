@@ -1,4 +1,7 @@
-"""cnnkit.data.cats_vs_dogs: the loader on the pack."""
+"""cnnkit.data.cats_vs_dogs: the loader and notebook 06's split on the pack."""
+
+import numpy as np
+import pytest
 
 from cnnkit import data
 
@@ -23,3 +26,25 @@ def test_find_pets_needs_both_class_folders(tmp_path):
         (deeper / c).mkdir(parents=True)
     assert find_pets(tmp_path / "b") == deeper  # found below a zip's extra folder
     assert data.CATS_VS_DOGS_CLASSES == ["Cat", "Dog"]
+
+
+def test_cats_vs_dogs_split_is_notebook_06s_split(pack):
+    """The split notebooks 06 and 07 share: the same photos as indexing and splitting by hand, disjoint."""
+    split = data.cats_vs_dogs_split()
+    assert (len(split.train), len(split.validation), len(split.test)) == (640, 160, 200)  # the pack's 1,000 photos
+    index = data.index_folder(data.ensure_cats_vs_dogs(), class_names=["Cat", "Dog"], seed=42)
+    labels = np.array(index.labels)
+    trainval, test = data.split_indices(labels, 0.2, seed=42)
+    train, val = data.split_indices(labels[trainval], 0.2, seed=42)
+    assert split.files("test") == [index.paths[i] for i in test]
+    assert split.files("validation") == [index.paths[i] for i in trainval[val]]
+    assert split.files("train") == [index.paths[i] for i in trainval[train]]
+    everything = np.concatenate([split.train, split.validation, split.test])
+    assert sorted(everything) == list(range(1000)) and split.skipped == []
+    assert np.bincount(split.labels[split.test]).tolist() == [100, 100]
+    small = data.cats_vs_dogs_split(limit_per_class=100)
+    assert (len(small.train), len(small.validation), len(small.test)) == (128, 32, 40)
+    assert data.cats_vs_dogs_split(seed=1).files("test") != split.files("test")
+    with pytest.raises(ValueError, match="split must be"):
+        split.files("val")
+

@@ -5,7 +5,15 @@ import numpy as np
 import pytest
 
 from cnnkit import models
-from cnnkit.training import FlipShiftEpochs, TriangularSchedule, WeightAveraging, predict_tta, shift_pad
+from cnnkit.layers import whitening_filters
+from cnnkit.training import (
+    FlipShiftEpochs,
+    TriangularSchedule,
+    WeightAveraging,
+    predict_tta,
+    shift_pad,
+    train_airbench,
+)
 
 
 def test_triangular_schedule_shape():
@@ -111,3 +119,20 @@ def test_predict_tta_levels():
         predict_tta(model, images, level=3)
     with pytest.raises(ValueError, match="no layer"):
         predict_tta(model, images, output="nope")
+
+
+def test_train_airbench_returns_a_trained_compiled_model():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
+    y = rng.integers(0, 10, 64)
+    model = train_airbench(x, y, widths=(8, 8, 8), epochs=2, batch_size=16, whiten_images=32, seed=0)
+    assert model.count_params() == models.airbench(widths=(8, 8, 8)).count_params()
+    assert model.optimizer.iterations.numpy() == 2 * (64 // 16)
+    whiten = model.get_layer("whiten").get_weights()[0]
+    expected = whitening_filters((x[:32] / 255 - np.array(models.CIFAR10_MEAN)) / np.array(models.CIFAR10_STD))
+    assert np.allclose(whiten, expected, atol=1e-5) and not model.get_layer("whiten").trainable
+    assert np.all(np.isfinite(model.predict(x[:4], verbose=0)))
+    with pytest.raises(ValueError, match="RGB images"):
+        train_airbench(x[..., 0], y, widths=(8, 8, 8))
+    with pytest.raises(ValueError, match="epochs"):
+        train_airbench(x, y, widths=(8, 8, 8), epochs=0)

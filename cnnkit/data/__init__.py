@@ -5,8 +5,9 @@ One module per job; everything public is available as ``cnnkit.data.<name>``:
 * datasets, each module holding its loader, class names and quirks: :mod:`.fashion_mnist`
   (:func:`load_fashion_mnist`), :mod:`.cifar10` (:func:`load_cifar10`), :mod:`.blood_cells`
   (:func:`blood_cells`, and what makes that set leak: :class:`SmearMatcher`...), :mod:`.cats_vs_dogs`
-  (:func:`cats_vs_dogs`). Array datasets come as ``((x_train, y_train), (x_test, y_test))`` like
-  ``keras.datasets``, but NHWC and with 1-D labels; folder datasets as streaming ``tf.data`` pipelines;
+  (:func:`cats_vs_dogs`, and notebook 06's split, :func:`cats_vs_dogs_split`). Array datasets come as
+  ``((x_train, y_train), (x_test, y_test))`` like ``keras.datasets``, but NHWC and with 1-D labels; folder
+  datasets as streaming ``tf.data`` pipelines;
 * :mod:`.pipeline`: ``tf.data`` from image folders (:func:`image_folder`), file lists (:func:`from_paths`)
   and arrays (:func:`from_arrays`);
 * :mod:`.splits`: balanced subsets and seeded train/validation splits, by label or by group;
@@ -31,7 +32,7 @@ from .blood_cells import (
     generator_positions,
 )
 from .blood_cells import find_images as _find_blood_images
-from .cats_vs_dogs import CATS_VS_DOGS_CLASSES, cats_vs_dogs, ensure_cats_vs_dogs
+from .cats_vs_dogs import CATS_VS_DOGS_CLASSES, PetSplit, cats_vs_dogs, cats_vs_dogs_split, ensure_cats_vs_dogs
 from .cats_vs_dogs import find_pets as _find_pets
 from .cifar10 import CIFAR10_CLASSES, cifar10_provenance, ensure_cifar10, load_cifar10, read_cifar_batch
 from .cifar10 import FILES as _CIFAR_FILES
@@ -49,7 +50,7 @@ __all__ = [
     "CIFAR10_CLASSES", "ensure_cifar10", "load_cifar10", "read_cifar_batch", "cifar10_provenance",
     "BLOOD_CELL_CLASSES", "BLOOD_CELL_SPLITS", "ensure_blood_cells", "blood_cells", "blood_cell_originals",
     "generator_positions", "Matches", "SmearMatcher",
-    "CATS_VS_DOGS_CLASSES", "ensure_cats_vs_dogs", "cats_vs_dogs",
+    "CATS_VS_DOGS_CLASSES", "ensure_cats_vs_dogs", "cats_vs_dogs", "cats_vs_dogs_split", "PetSplit",
     "IMAGE_EXTENSIONS", "FolderIndex", "check_image", "index_folder", "from_paths", "from_arrays", "image_folder",
     "balanced_indices", "split_indices", "shared_groups",
     "FLIP_NAMES", "load_image", "dhash", "ahash", "hash_images", "hamming_matrix", "nearest_hamming",

@@ -7,12 +7,16 @@ fallback) when missing. The full archive holds files that are not decodable imag
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from .. import fetch
 from ..config import data_root
 from .common import DataNotFoundError, download_root, kaggle_download
-from .pipeline import image_folder
+from .pipeline import image_folder, index_folder
+from .splits import split_indices
 
 CATS_VS_DOGS_CLASSES = ["Cat", "Dog"]  # label 0 and label 1
 # Microsoft publishes no checksum for this zip; every member's CRC-32 inside it is checked instead.
@@ -68,3 +72,39 @@ def cats_vs_dogs(image_size=(180, 180), batch_size: int | None = 32, label_mode=
     kwargs.setdefault("class_names", CATS_VS_DOGS_CLASSES)
     return image_folder(ensure_cats_vs_dogs(), image_size=image_size, batch_size=batch_size,
                         label_mode=label_mode, **kwargs)
+
+
+@dataclass
+class PetSplit:
+    """What :func:`cats_vs_dogs_split` returns: every photo used, its label, and three disjoint index arrays."""
+
+    paths: np.ndarray       # file paths (str)
+    labels: np.ndarray      # 0 = Cat, 1 = Dog
+    train: np.ndarray       # indices into paths
+    validation: np.ndarray
+    test: np.ndarray
+    skipped: list           # (path, reason) of files that do not decode
+    class_names: tuple = tuple(CATS_VS_DOGS_CLASSES)
+
+    def files(self, split: str) -> list:
+        """The paths of ``"train"``, ``"validation"`` or ``"test"``, in index order."""
+        if split not in ("train", "validation", "test"):
+            raise ValueError(f"split must be 'train', 'validation' or 'test', got {split!r}")
+        return [str(p) for p in self.paths[getattr(self, split)]]
+
+
+def cats_vs_dogs_split(limit_per_class: int | None = None, seed: int = 42, test_fraction: float = 0.2,
+                       validation_fraction: float = 0.2) -> PetSplit:
+    """Notebook 06's train / validation / test split of the PetImages photos (notebook 07 reuses it).
+
+    Every readable photo (or a seeded sample of ``limit_per_class`` per class, :func:`index_folder`), then a
+    seeded stratified split: ``test_fraction`` of them for test, ``validation_fraction`` of the rest for
+    validation, the remainder for training (:func:`split_indices`). The defaults are notebook 06's settings,
+    so two notebooks calling this with the same ``limit_per_class`` get the same photos in each split.
+    """
+    index = index_folder(ensure_cats_vs_dogs(), class_names=CATS_VS_DOGS_CLASSES, limit_per_class=limit_per_class,
+                         seed=seed)
+    paths, labels = np.array(index.paths), np.array(index.labels)
+    trainval, test = split_indices(labels, test_fraction, seed=seed)
+    train_pos, val_pos = split_indices(labels[trainval], validation_fraction, seed=seed)
+    return PetSplit(paths, labels, trainval[train_pos], trainval[val_pos], test, list(index.skipped))

@@ -1,0 +1,170 @@
+"""cnnkit.explain: Grad-CAM and saliency maps against hand computations, and clear errors for bad input."""
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from cnnkit import explain
+
+
+def conv_gap_dense(num_classes=3, activation="softmax", channels=1, size=12, seed=0, name="toy"):
+    """conv (named 'conv') -> ReLU ('relu') -> global average pooling -> dense: the class score is linear in
+    the pooled maps, so Grad-CAM's channel weights are the dense weights divided by h * w."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((size, size, channels))
+    x = layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
+    x = layers.Activation("relu", name="relu")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    outputs = layers.Dense(num_classes, activation=activation, name="predictions")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def by_hand(model, images, class_index):
+    """Grad-CAM from the formula: A = ReLU maps, alpha = W[:, c] / (h w), map = ReLU(A . alpha) / max."""
+    maps = keras.Model(model.inputs, model.get_layer("relu").output).predict(images, verbose=0)
+    kernel = model.get_layer("predictions").kernel.numpy()
+    h, w = maps.shape[1:3]
+    out = []
+    for a, c in zip(maps, class_index):
+        weights = kernel[:, c] / (h * w) if kernel.shape[1] > 1 else (1 if c == 1 else -1) * kernel[:, 0] / (h * w)
+        cam = np.maximum(a @ weights, 0)
+        out.append(cam / cam.max() if cam.max() > 0 else cam)
+    return np.array(out)
+
+
+def images(n=5, size=12, channels=1, seed=1):
+    return np.random.default_rng(seed).uniform(0, 1, (n, size, size, channels)).astype("float32")
+
+
+def test_grad_cam_matches_the_formula_for_the_predicted_class():
+    model = conv_gap_dense()
+    x = images()
+    cams, details = explain.grad_cam(model, x, "relu", return_details=True)
+    logits = explain.class_scores(model, x)
+    predicted = logits.argmax(axis=1)
+    assert cams.shape == (5, 12, 12) and cams.dtype == np.float32
+    assert cams.min() >= 0 and cams.max() <= 1
+    assert np.array_equal(details["classes"], predicted)
+    assert np.allclose(details["scores"], logits[np.arange(5), predicted], atol=1e-5)
+    assert np.allclose(cams, by_hand(model, x, predicted), atol=1e-5)
+    kernel = model.get_layer("predictions").kernel.numpy()
+    assert np.allclose(details["weights"], kernel[:, predicted].T / (12 * 12), atol=1e-7)  # the per-channel mean
+    # the logits are the dense layer's pre-softmax output
+    probs = model.predict(x, verbose=0)
+    assert np.allclose(keras.ops.softmax(logits).numpy(), probs, atol=1e-5)
+
+
+def test_grad_cam_for_a_chosen_class_one_or_per_image():
+    model = conv_gap_dense()
+    x = images()
+    assert np.allclose(explain.grad_cam(model, x, "relu", class_index=2), by_hand(model, x, [2] * 5), atol=1e-5)
+    per_image = np.array([0, 1, 2, 0, 1])
+    assert np.allclose(explain.grad_cam(model, x, "relu", class_index=per_image), by_hand(model, x, per_image),
+                       atol=1e-5)
+
+
+def test_grad_cam_of_one_sigmoid_unit_uses_plus_and_minus_the_logit():
+    model = conv_gap_dense(num_classes=1, activation="sigmoid")
+    x = images(6)
+    z = explain.class_scores(model, x)[:, 0]
+    p = model.predict(x, verbose=0)[:, 0]
+    assert np.allclose(1 / (1 + np.exp(-z)), p, atol=1e-5)
+    cams, details = explain.grad_cam(model, x, "relu", return_details=True)
+    predicted = (z > 0).astype(int)
+    assert np.array_equal(details["classes"], predicted)
+    assert np.allclose(details["scores"], np.where(predicted == 1, z, -z), atol=1e-5)
+    for c in (0, 1):
+        assert np.allclose(explain.grad_cam(model, x, "relu", class_index=c), by_hand(model, x, [c] * 6), atol=1e-5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        explain.grad_cam(model, x, "relu", class_index=2)
+
+
+def test_the_map_lies_on_the_only_patch_with_evidence():
+    """A blank image except for one bright patch; the class score grows with the brightness the conv sees."""
+    inputs = keras.Input((32, 32, 1))
+    x = layers.Conv2D(2, 3, padding="same", name="conv", kernel_initializer="ones", bias_initializer="zeros")(inputs)
+    x = layers.Activation("relu", name="relu")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(1, activation="sigmoid", kernel_initializer="ones", name="predictions")(x)
+    model = keras.Model(inputs, outputs)
+    image = np.zeros((1, 32, 32, 1), "float32")
+    image[0, 5:11, 18:27] = 1.0
+    cam = explain.grad_cam(model, image, "relu", class_index=1)[0]
+    patch = np.zeros((32, 32), bool)
+    patch[4:12, 17:28] = True  # the patch and the ring a 3x3 convolution spreads it to
+    assert cam[patch].sum() / cam.sum() > 0.99
+    assert cam.max() == 1.0 and cam[~patch].max() == 0.0
+    # the other class has no positive evidence anywhere: its map is zero
+    assert explain.grad_cam(model, image, "relu", class_index=0).max() == 0.0
+
+
+def test_a_layer_inside_a_nested_base_gives_the_same_map_as_the_flat_model():
+    flat = conv_gap_dense(num_classes=1, activation="sigmoid", channels=3, size=16)
+    base = keras.Model(flat.inputs, flat.get_layer("gap").output, name="base")
+    inputs = keras.Input((16, 16, 3))
+    h = base(inputs)
+    h = layers.Dropout(0.5)(h)
+    outputs = flat.get_layer("predictions")(h)
+    nested = keras.Model(inputs, outputs, name="classifier")
+    x = images(4, size=16, channels=3)
+    assert np.allclose(explain.grad_cam(nested, x, "relu"), explain.grad_cam(flat, x, "relu"), atol=1e-5)
+    assert explain.feature_map_layers(nested) == ["conv", "relu"]
+    assert explain.feature_map_layers(nested, convolutions_only=True) == ["conv"]
+
+
+def test_a_nested_base_outside_a_chain_is_refused_in_one_sentence():
+    flat = conv_gap_dense(num_classes=1, activation="sigmoid", channels=3, size=16)
+    base = keras.Model(flat.inputs, flat.get_layer("gap").output, name="base")
+    inputs = keras.Input((16, 16, 3))
+    side = layers.Dense(4)(layers.GlobalMaxPooling2D()(inputs))
+    merged = layers.Add()([base(inputs), side])
+    model = keras.Model(inputs, layers.Dense(1, activation="sigmoid")(merged), name="branched")
+    with pytest.raises(ValueError, match="not a chain"):
+        explain.grad_cam(model, images(2, size=16, channels=3), "relu")
+
+
+def test_bad_input_gets_a_clear_message():
+    model = conv_gap_dense()
+    x = images(2)
+    with pytest.raises(ValueError, match="no layer named 'block9_conv'.*convolution layers are: conv"):
+        explain.grad_cam(model, x, "block9_conv")
+    with pytest.raises(ValueError, match="not feature maps"):
+        explain.grad_cam(model, x, "gap")
+    with pytest.raises(ValueError, match=r"a batch.*images\[np.newaxis\]"):
+        explain.grad_cam(model, x[0], "relu")
+    with pytest.raises(ValueError, match="12x12x1.*the height differs"):
+        explain.grad_cam(model, images(2, size=10), "relu")
+    with pytest.raises(ValueError, match="channels differs"):
+        explain.grad_cam(model, images(2, channels=3), "relu")
+    with pytest.raises(ValueError, match="one per image"):
+        explain.grad_cam(model, x, "relu", class_index=[0, 1, 2])
+    with pytest.raises(ValueError, match="empty"):
+        explain.grad_cam(model, x[:0], "relu")
+    with pytest.raises(ValueError, match="shape"):
+        explain.saliency(model, np.zeros((12, 12)))
+
+
+def test_batches_give_the_same_maps():
+    model = conv_gap_dense()
+    x = images(7)
+    assert np.allclose(explain.grad_cam(model, x, "conv", batch_size=3), explain.grad_cam(model, x, "conv"), atol=1e-6)
+    with pytest.raises(ValueError, match="batch_size"):
+        explain.grad_cam(model, x, "conv", batch_size=0)
+
+
+def test_saliency_is_the_scaled_absolute_input_gradient():
+    """For a linear model the gradient of the score with respect to the pixels is the weight of each pixel."""
+    inputs = keras.Input((4, 5, 2))
+    flat = layers.Flatten()(inputs)
+    dense = layers.Dense(1, activation="sigmoid", name="predictions")
+    model = keras.Model(inputs, dense(flat))
+    weights = np.random.default_rng(0).normal(size=(40, 1)).astype("float32")
+    dense.set_weights([weights, np.zeros(1, "float32")])
+    x = images(3, size=4, channels=2)[:, :, :4]  # (3, 4, 4, 2): wrong width
+    with pytest.raises(ValueError, match="width"):
+        explain.saliency(model, x)
+    x = np.random.default_rng(2).uniform(0, 1, (3, 4, 5, 2)).astype("float32")
+    got = explain.saliency(model, x)
+    expected = np.abs(weights.reshape(4, 5, 2)).max(axis=-1)
+    assert got.shape == (3, 4, 5) and np.allclose(got, expected / expected.max(), atol=1e-6)
