@@ -7,6 +7,8 @@
   2014, "Deep Inside Convolutional Networks"), its largest absolute value over the colour channels.
 * :func:`class_scores`: the scores both differentiate, and :func:`feature_map_layers`, the layers
   Grad-CAM can use.
+* :func:`upsample` and :func:`share_inside`: a map at the image's size, and how much of it lies in a
+  region (a patch, a stained cell): a number to check a map against what it should show.
 
 The *class score* is the one before the softmax or sigmoid (the logit), as in the paper: when the model's
 last layer is a ``Dense`` or ``Activation`` layer ending in a softmax or sigmoid, its pre-activation is
@@ -23,7 +25,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-__all__ = ["grad_cam", "saliency", "class_scores", "feature_map_layers"]
+__all__ = ["grad_cam", "saliency", "class_scores", "feature_map_layers", "upsample", "share_inside"]
 
 _FINAL_ACTIVATIONS = ("softmax", "sigmoid")
 
@@ -318,3 +320,40 @@ def saliency(model, images, class_index=None, batch_size: int = 32) -> np.ndarra
     if not out:
         raise ValueError("images is empty: pass at least one image")
     return np.concatenate(out)
+
+
+def upsample(maps, size) -> np.ndarray:
+    """Maps ``(N, h, w)`` stretched to ``size`` ``(height, width)`` with bilinear interpolation, as
+    :func:`cnnkit.plots.overlay_heatmap` draws them (each map cell covers the same share of the image)."""
+    import tensorflow as tf
+
+    maps = np.asarray(maps, dtype="float32")
+    if maps.ndim != 3:
+        raise ValueError(f"maps must have shape (N, h, w), got {maps.shape}")
+    return tf.image.resize(maps[..., None], tuple(int(s) for s in size), method="bilinear").numpy()[..., 0]
+
+
+def share_inside(maps, masks) -> np.ndarray:
+    """For each map, the share of its total that lies inside the boolean ``mask`` of the same image.
+
+    Args:
+        maps: ``(N, h, w)`` non-negative maps (Grad-CAM, saliency); stretched to the masks' size first.
+        masks: ``(N, H, W)`` booleans (or one ``(H, W)`` mask for all), True inside the region.
+
+    Returns:
+        float array ``(N,)`` in [0, 1]; NaN for a map that is zero everywhere. Compare it with the mask's
+        share of the image area, what a map spread evenly would give.
+    """
+    masks = np.asarray(masks, dtype=bool)
+    maps = np.asarray(maps, dtype="float32")
+    if masks.ndim == 2:
+        masks = np.broadcast_to(masks, (len(maps), *masks.shape))
+    if masks.ndim != 3 or len(masks) != len(maps):
+        raise ValueError(f"masks must be (H, W) or one per map (N, H, W); got {masks.shape} for {len(maps)} maps")
+    big = upsample(maps, masks.shape[1:])
+    if np.any(big < -1e-6):
+        raise ValueError("maps must be non-negative (Grad-CAM and saliency maps are)")
+    total = big.reshape(len(big), -1).sum(axis=1)
+    inside = (big * masks).reshape(len(big), -1).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, inside / np.where(total > 0, total, 1), np.nan)

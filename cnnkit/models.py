@@ -4,7 +4,8 @@
   :func:`lenet5` (the LeNet article), :func:`article_blood_cells`, :func:`article_cifar10`,
   :func:`article_cats_dogs`.
 * :func:`vgg_style`: blocks of 3x3 convolutions, each block ending in a 2x2 max-pool, then a head; its presets
-  :func:`fashion_cnn` (notebook 04) and :func:`cats_dogs_cnn` (notebook 06).
+  :func:`fashion_cnn` (notebook 04), :func:`cats_dogs_cnn` (notebook 06) and :func:`blood_cells_cnn` (notebooks 03
+  and 07).
 * :func:`resnet9` (notebook 05) and :func:`augmentation` (random augmentation layers).
 
 Every convolution of these models except ResNet-9's comes from :func:`conv_block`, and layers are named as in
@@ -23,7 +24,7 @@ import numpy as np
 from keras import layers
 
 __all__ = ["conv_block", "lenet5", "article_blood_cells", "article_cifar10", "article_cats_dogs", "vgg_style",
-           "fashion_cnn", "cats_dogs_cnn", "resnet9", "airbench", "CIFAR10_MEAN", "CIFAR10_STD", "augmentation"]
+           "fashion_cnn", "cats_dogs_cnn", "blood_cells_cnn", "resnet9", "airbench", "CIFAR10_MEAN", "CIFAR10_STD", "augmentation"]
 
 
 def _rescale(rescale: bool):
@@ -316,6 +317,32 @@ def cats_dogs_cnn(input_shape=(128, 128, 3), filters=(32, 64, 128, 256), dropout
     """
     return vgg_style(input_shape, 1, filters, convs_per_block=1, bn_momentum=bn_momentum, dropout=dropout,
                      augment=augment, rescale=rescale, name="cats_dogs_cnn")
+
+
+def blood_cells_cnn(input_shape=(200, 200, 3), num_classes: int = 4, filters=(16, 32, 64, 128), dropout: float = 0.3,
+                    bn_momentum: float = 0.9, augment=None, rescale: bool = True,
+                    name: str = "bn_gap_augment") -> keras.Sequential:
+    """Notebook 03's improved blood-cell model (notebook 07 retrains it for Grad-CAM): a :func:`vgg_style` preset.
+
+    One 3x3 convolution with batch norm and ReLU per block, each block ending in a 2x2 max-pool, global
+    average pooling, dropout and a softmax. 98,676 parameters with the defaults (480 of them batch-norm
+    running statistics), whatever the image size.
+
+    Args:
+        input_shape: ``(height, width, channels)`` of the images.
+        num_classes: number of classes.
+        filters: filters of each block.
+        dropout: rate of the dropout before the output.
+        bn_momentum: momentum of the batch norms' running statistics.
+        augment: augmentation layer(s) run first, in training only.
+        rescale: include ``Rescaling(1/255)``.
+        name: the model's name (notebook 03 records its results under ``bn_gap_augment``).
+
+    Returns:
+        An uncompiled ``keras.Sequential``.
+    """
+    return vgg_style(input_shape, num_classes, filters, convs_per_block=1, bn_momentum=bn_momentum, dropout=dropout,
+                     augment=augment, rescale=rescale, name=name)
 
 
 def _conv_bn_relu(x, filters: int, name: str, batch_norm: bool, weight_decay: float):

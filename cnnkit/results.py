@@ -12,6 +12,8 @@ A notebook calls :func:`record` once per model it reports::
 ``"sample"`` of it (such as the offline data pack's), and ``<split>_images`` count the images of each split.
 The README's syllabus table shows those, so that no result on a sample reads as a full-dataset result.
 
+:func:`saved_run` reads a saved run back, e.g. for a later notebook to compare with (notebook 07 quotes 06).
+
 In an interactive session that only prints the line. When ``python -m cnnkit run-full`` executes the
 notebook it sets ``CNNKIT_RESULTS`` to a file, and the entries are appended there (JSON lines); the
 runner then writes ``results/<notebook>.json`` with a description of the machine.
@@ -68,6 +70,31 @@ def record(model: str, **metrics) -> dict:
     shown = ", ".join(f"{k}={_fmt(v)}" for k, v in entry.items() if k != "model")
     print(f"[recorded] {model}: {shown}")
     return entry
+
+
+def saved_run(notebook: str, device: str = "cpu", results_dir=None) -> dict | None:
+    """The saved full-settings run of ``notebook`` (its file stem, e.g. ``"06_cats_vs_dogs_sigmoid"``) on
+    ``device`` (``"cpu"`` or ``"gpu"``), as ``python -m cnnkit run-full`` wrote it; None when there is none.
+
+    ``results_dir`` defaults to ``results/`` in the course checkout; without a checkout (cnnkit installed
+    on its own, as on Colab) there is no saved run and the answer is None.
+    """
+    from pathlib import Path
+
+    from .config import _CHECKOUT, _in_checkout
+
+    if device not in ("cpu", "gpu"):
+        raise ValueError(f"device must be 'cpu' or 'gpu', got {device!r}")
+    if results_dir is None:
+        if not _in_checkout():
+            return None
+        results_dir = _CHECKOUT / "results"
+    path = Path(results_dir) / f"{notebook}.json"
+    if not path.is_file():
+        return None
+    runs = [r for r in json.loads(path.read_text(encoding="utf-8")).get("runs", [])
+            if r.get("mode") == "full" and r.get("device", "").startswith(device)]
+    return runs[-1] if runs else None
 
 
 def _fmt(value):

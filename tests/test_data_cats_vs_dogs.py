@@ -45,6 +45,8 @@ def test_cats_vs_dogs_split_is_notebook_06s_split(pack):
     small = data.cats_vs_dogs_split(limit_per_class=100)
     assert (len(small.train), len(small.validation), len(small.test)) == (128, 32, 40)
     assert data.cats_vs_dogs_split(seed=1).files("test") != split.files("test")
+    assert split.fingerprint("test") == data.cats_vs_dogs_split().fingerprint("test") != split.fingerprint("train")
+    assert len(split.fingerprint("test")) == 16 and small.fingerprint("test") != split.fingerprint("test")
     with pytest.raises(ValueError, match="split must be"):
         split.files("val")
 

@@ -94,6 +94,7 @@ def test_the_map_lies_on_the_only_patch_with_evidence():
     patch = np.zeros((32, 32), bool)
     patch[4:12, 17:28] = True  # the patch and the ring a 3x3 convolution spreads it to
     assert cam[patch].sum() / cam.sum() > 0.99
+    assert explain.share_inside(cam[None], patch)[0] > 0.99
     assert cam.max() == 1.0 and cam[~patch].max() == 0.0
     # the other class has no positive evidence anywhere: its map is zero
     assert explain.grad_cam(model, image, "relu", class_index=0).max() == 0.0
@@ -168,3 +169,24 @@ def test_saliency_is_the_scaled_absolute_input_gradient():
     got = explain.saliency(model, x)
     expected = np.abs(weights.reshape(4, 5, 2)).max(axis=-1)
     assert got.shape == (3, 4, 5) and np.allclose(got, expected / expected.max(), atol=1e-6)
+
+
+def test_upsample_and_share_inside():
+    maps = np.zeros((2, 2, 2), "float32")
+    maps[0, 0, 0] = 1.0  # top-left cell only
+    maps[1] = 1.0        # everywhere
+    big = explain.upsample(maps, (8, 8))
+    assert big.shape == (2, 8, 8) and np.allclose(big[1], 1.0) and big[0, 0, 0] == 1.0 and big[0, 7, 7] == 0.0
+    left = np.zeros((8, 8), bool)
+    left[:, :4] = True
+    share = explain.share_inside(maps, left)
+    assert share[0] > 0.8 and np.isclose(share[1], 0.5)  # bilinear stretching spreads the corner a little
+    assert np.isnan(explain.share_inside(np.zeros((1, 2, 2)), left))[0]
+    per_image = np.stack([left, ~left])
+    assert np.isclose(explain.share_inside(maps, per_image)[1], 0.5)
+    with pytest.raises(ValueError, match="one per map"):
+        explain.share_inside(maps, np.stack([left] * 3))
+    with pytest.raises(ValueError, match="non-negative"):
+        explain.share_inside(-maps, left)
+    with pytest.raises(ValueError, match=r"\(N, h, w\)"):
+        explain.upsample(maps[0], (8, 8))

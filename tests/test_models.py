@@ -456,3 +456,14 @@ def test_airbench_saves_and_loads_with_its_custom_layers(tmp_path):
     model.save(path)
     again = keras.models.load_model(path)
     assert np.allclose(model.predict(images, verbose=0), again.predict(images, verbose=0), atol=1e-6)
+
+
+def test_blood_cells_cnn_is_notebook_03s_improved_model():
+    model = models.blood_cells_cnn((64, 64, 3))
+    widths = [3, 16, 32, 64, 128]
+    by_hand = (sum(3 * 3 * a * b for a, b in zip(widths, widths[1:])) + 4 * sum(widths[1:]) + (128 + 1) * 4)
+    assert model.count_params() == by_hand == 98_676 == models.blood_cells_cnn((200, 200, 3)).count_params()
+    assert model.name == "bn_gap_augment" and model.output_shape == (None, 4)
+    same = models.vgg_style((64, 64, 3), num_classes=4, filters=(16, 32, 64, 128), convs_per_block=1, bn_momentum=0.9,
+                            dropout=0.3, name="bn_gap_augment")  # notebook 03's call
+    assert [layer.get_config() for layer in model.layers] == [layer.get_config() for layer in same.layers]

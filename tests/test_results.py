@@ -51,3 +51,22 @@ def test_timer():
         time.sleep(0.01)
     assert t.seconds >= 0.01
     assert results.read_entries("/nonexistent/file") == []
+
+
+def test_saved_run_reads_the_latest_full_run_of_a_device(tmp_path):
+    doc = {"notebook": "notebooks/06_x.ipynb", "runs": [
+        {"mode": "full", "device": "cpu", "models": [{"model": "a", "test_accuracy": 0.7}]},
+        {"mode": "full", "device": "gpu: NVIDIA H200", "models": [{"model": "a", "test_accuracy": 0.8}]}]}
+    (tmp_path / "06_x.json").write_text(json.dumps(doc))
+    assert results.saved_run("06_x", results_dir=tmp_path)["models"][0]["test_accuracy"] == 0.7
+    assert results.saved_run("06_x", device="gpu", results_dir=tmp_path)["device"] == "gpu: NVIDIA H200"
+    assert results.saved_run("07_missing", results_dir=tmp_path) is None
+    (tmp_path / "quick").mkdir()
+    with pytest.raises(ValueError, match="device"):
+        results.saved_run("06_x", device="tpu", results_dir=tmp_path)
+
+
+def test_saved_run_finds_the_checkout_results():
+    run = results.saved_run("06_cats_vs_dogs_sigmoid")
+    assert {m["model"] for m in run["models"]} == {"article_cats_dogs", "cats_dogs_cnn"}
+    assert run["models"][1]["test_images"] == 200

@@ -92,6 +92,14 @@ class PetSplit:
             raise ValueError(f"split must be 'train', 'validation' or 'test', got {split!r}")
         return [str(p) for p in self.paths[getattr(self, split)]]
 
+    def fingerprint(self, split: str) -> str:
+        """A short SHA-256 of the split's file names (``Cat/123.jpg``...), the same wherever the data root is:
+        two runs with the same fingerprint used the same photos."""
+        import hashlib
+
+        names = sorted("/".join(Path(p).parts[-2:]) for p in self.files(split))
+        return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
+
 
 def cats_vs_dogs_split(limit_per_class: int | None = None, seed: int = 42, test_fraction: float = 0.2,
                        validation_fraction: float = 0.2) -> PetSplit:
