@@ -204,7 +204,10 @@ def imagenet_base(name: str = "MobileNetV2", input_shape=(128, 128, 3), weights:
         raise  # a wrong input shape or argument: Keras's own message says which
     except Exception as err:  # noqa: BLE001  (get_file raises a plain Exception for any network failure)
         first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise WeightsUnavailable(f"{name}'s ImageNet weights could not be downloaded ({first_line[:200]})") from None
+        # get_file's message is "URL fetch failure on <url>: <code> -- <reason>"; the reason says it all
+        reason = first_line.rsplit(" -- ", 1)[-1].strip() or first_line
+        raise WeightsUnavailable(f"{name}'s ImageNet weights could not be downloaded "
+                                 f"({reason[:160]})") from None
     finally:
         socket.setdefaulttimeout(previous)
     return base, preprocess

@@ -1,9 +1,14 @@
 """cnnkit.data.cats_vs_dogs: the loader and notebook 06's split on the pack."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from cnnkit import data
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def test_cats_vs_dogs_from_pack(pack):
@@ -50,3 +55,10 @@ def test_cats_vs_dogs_split_is_notebook_06s_split(pack):
     with pytest.raises(ValueError, match="split must be"):
         split.files("val")
 
+
+
+def test_notebooks_06_and_07_take_their_split_from_the_same_function():
+    for name in ("06_cats_vs_dogs_sigmoid", "07_transfer_learning_and_gradcam"):
+        nb = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text())
+        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        assert "data.cats_vs_dogs_split(" in code and "split_indices(" not in code, name
