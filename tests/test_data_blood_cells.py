@@ -138,3 +138,17 @@ def test_matcher_describe_is_a_normalised_disc(matcher, originals):
     # the score is the best correlation of this description with the variants of the matched original
     best = float((matcher.templates[found.source[0]] @ d).max())
     assert float(found.score[0]) == pytest.approx(best, abs=1e-5)
+
+
+def test_stained_cell_is_the_largest_purple_region():
+    rgb = np.full((40, 50, 3), 200.0)
+    rgb[10:20, 5:15] = (120, 60, 160)   # the cell: blue - green = 100
+    rgb[30:32, 40:42] = (120, 60, 160)  # a speck
+    rgb[0:5, 30:35] = (200, 180, 200)   # pinkish, blue - green = 20: not purple
+    mask = data.stained_cell(rgb)
+    assert mask.dtype == bool and mask.shape == (40, 50)
+    assert mask[10:20, 5:15].all() and mask.sum() == 100 and not mask[30:32, 40:42].any()
+    assert not data.stained_cell(np.full((8, 8, 3), 128.0)).any()
+    assert data.stained_cell(rgb, threshold=150).sum() == 0
+    with pytest.raises(ValueError, match="one RGB image"):
+        data.stained_cell(rgb[..., 0])

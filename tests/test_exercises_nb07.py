@@ -138,17 +138,17 @@ STAIN = np.zeros((8, 8), bool)
 STAIN[:4, 4:] = True
 
 
-def test_stain_share_right(capsys):
+def test_cell_share_right(capsys):
     big = explain.upsample(CAM[None], (8, 8))[0]
-    assert nb07.check_stain_share(float(big[STAIN].sum() / big.sum()), CAM, STAIN)
+    assert nb07.check_cell_share(float(big[STAIN].sum() / big.sum()), CAM, STAIN)
     assert "✓" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("answer, words", [(STAIN.mean(), "stained area's share"), (1.5, "above 1"),
+@pytest.mark.parametrize("answer, words", [(STAIN.mean(), "share of the image area"), (1.5, "above 1"),
                                            ("0.5", "one number"), (float("nan"), "not a finite"),
                                            (0.01, "too small"), (0.99, "too large")])
-def test_stain_share_wrong(lenient, answer, words):
-    result = nb07.check_stain_share(answer, CAM, STAIN)
+def test_cell_share_wrong(lenient, answer, words):
+    result = nb07.check_cell_share(answer, CAM, STAIN)
     assert not result and words in result.message
     expected = explain.share_inside(CAM[None], STAIN)[0]
     assert f"{expected:.2f}" not in result.message
@@ -157,7 +157,7 @@ def test_stain_share_wrong(lenient, answer, words):
 @pytest.mark.parametrize("call", [lambda: nb07.check_mobilenet_preprocess(lambda x: x[..., 0]),
                                   lambda: nb07.check_mobilenet_preprocess(lambda x: x / 255.0),
                                   lambda: nb07.check_channel_weights(GRADS.sum(axis=(1, 2)), GRADS),
-                                  lambda: nb07.check_stain_share(0.01, CAM, STAIN)])
+                                  lambda: nb07.check_cell_share(0.01, CAM, STAIN)])
 def test_every_wrong_answer_raises_in_strict_mode(strict, call):
     from cnnkit.exercises import ExerciseFailed
 

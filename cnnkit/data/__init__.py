@@ -30,6 +30,7 @@ from .blood_cells import (
     blood_cells,
     ensure_blood_cells,
     generator_positions,
+    stained_cell,
 )
 from .blood_cells import find_images as _find_blood_images
 from .cats_vs_dogs import CATS_VS_DOGS_CLASSES, PetSplit, cats_vs_dogs, cats_vs_dogs_split, ensure_cats_vs_dogs
@@ -49,7 +50,7 @@ __all__ = [
     "FASHION_MNIST_CLASSES", "ensure_fashion_mnist", "load_fashion_mnist",
     "CIFAR10_CLASSES", "ensure_cifar10", "load_cifar10", "read_cifar_batch", "cifar10_provenance",
     "BLOOD_CELL_CLASSES", "BLOOD_CELL_SPLITS", "ensure_blood_cells", "blood_cells", "blood_cell_originals",
-    "generator_positions", "Matches", "SmearMatcher",
+    "generator_positions", "stained_cell", "Matches", "SmearMatcher",
     "CATS_VS_DOGS_CLASSES", "ensure_cats_vs_dogs", "cats_vs_dogs", "cats_vs_dogs_split", "PetSplit",
     "IMAGE_EXTENSIONS", "FolderIndex", "check_image", "index_folder", "from_paths", "from_arrays", "image_folder",
     "balanced_indices", "split_indices", "shared_groups",

@@ -8,6 +8,7 @@ the pack's single nesting or the Kaggle zip's double one; downloaded with ``kagg
 * :func:`blood_cell_originals`: the original smear photos and their labels;
 * :func:`generator_positions`: the source position that Keras's ``ImageDataGenerator`` wrote into each
   augmented file's name;
+* :func:`stained_cell`: the pixels of the white blood cell in one image (its largest purple region);
 * :class:`SmearMatcher`: finds the original smear an augmented image was made from, by comparing a patch
   centred on the white blood cell (the large purple nucleus) with every original, over flips and
   rotations. TRAIN and TEST are augmented copies of a few hundred smears, so a random split of them leaks;
@@ -33,7 +34,7 @@ BLOOD_CELL_SPLITS = ("TRAIN", "TEST", "TEST_SIMPLE")
 KAGGLE_HANDLE = "paultimothymooney/blood-cells"
 
 __all__ = ["BLOOD_CELL_CLASSES", "BLOOD_CELL_SPLITS", "find_images", "ensure_blood_cells", "blood_cells",
-           "blood_cell_originals", "generator_positions", "Matches", "SmearMatcher"]
+           "blood_cell_originals", "generator_positions", "stained_cell", "Matches", "SmearMatcher"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -137,6 +138,26 @@ def generator_positions(paths) -> np.ndarray:
     return np.array(out, dtype=np.int64)
 
 
+def stained_cell(rgb, threshold: float = 30.0) -> np.ndarray:
+    """Boolean mask of the white blood cell in one RGB image (height, width, 3; values 0-255).
+
+    The stain colours the white cell's nucleus purple: blue exceeds green by more than ``threshold``. The
+    purple pixels are joined by two rounds of binary closing, and the largest connected region is the cell;
+    smaller specks (on red cells, at the border) are dropped. All False when no pixel is purple.
+    """
+    from scipy import ndimage
+
+    rgb = np.asarray(rgb, dtype=np.float32)
+    if rgb.ndim != 3 or rgb.shape[-1] != 3:
+        raise ValueError(f"stained_cell takes one RGB image (height, width, 3), got shape {rgb.shape}")
+    mask = ndimage.binary_closing((rgb[..., 2] - rgb[..., 1]) > threshold, iterations=2)
+    labelled, n = ndimage.label(mask)
+    if n == 0:
+        return np.zeros(mask.shape, bool)
+    sizes = ndimage.sum(mask, labelled, range(1, n + 1))
+    return labelled == int(np.argmax(sizes)) + 1
+
+
 # --------------------------------------------------------------------------------------------------
 # Source matching
 
@@ -202,16 +223,14 @@ class SmearMatcher:
         self.templates = templates
 
     def centre(self, rgb: np.ndarray):
-        """(row, column) of the white blood cell: centre of the largest purple region, or of the image."""
+        """(row, column) of the white blood cell: centre of the largest purple region (:func:`stained_cell`),
+        or of the image."""
         from scipy import ndimage
 
-        mask = (rgb[..., 2] - rgb[..., 1]) > self.threshold
-        mask = ndimage.binary_closing(mask, iterations=2)
-        labelled, n = ndimage.label(mask)
-        if n == 0:
+        mask = stained_cell(rgb, self.threshold)
+        if not mask.any():
             return ((rgb.shape[0] - 1) / 2, (rgb.shape[1] - 1) / 2)
-        sizes = ndimage.sum(mask, labelled, range(1, n + 1))
-        return ndimage.center_of_mass(mask, labelled, int(np.argmax(sizes)) + 1)
+        return ndimage.center_of_mass(mask)
 
     @staticmethod
     def _patch(grey: np.ndarray, centre, radius: int) -> np.ndarray:

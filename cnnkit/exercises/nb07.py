@@ -112,11 +112,11 @@ def check_channel_weights(weights, grads) -> Check:
     return report(False, text_of(result))
 
 
-def check_stain_share(share, cam, stain) -> Check:
-    """Exercise 4: the share of one Grad-CAM map that lies on the stained cell (``stain``: a boolean mask)."""
+def check_cell_share(share, cam, cell) -> Check:
+    """Exercise 4: the share of one Grad-CAM map that lies on the stained cell (``cell``: a boolean mask)."""
     from ..explain import share_inside
 
-    expected = float(share_inside(np.asarray(cam, dtype="float32")[None], np.asarray(stain, dtype=bool))[0])
+    expected = float(share_inside(np.asarray(cam, dtype="float32")[None], np.asarray(cell, dtype=bool))[0])
     name = "share"
     if hasattr(share, "item") and np.ndim(share) == 0:
         share = share.item()
@@ -126,11 +126,11 @@ def check_stain_share(share, cam, stain) -> Check:
         return report(False, f"{name} is {share}, not a finite number.")
     if share > 1.0:
         return report(False, f"{name} is above 1: divide by the map's total, so that the share lies between 0 and 1.")
-    area = float(np.mean(stain))
+    area = float(np.mean(cell))
     if abs(share - area) < 1e-6 and abs(expected - area) > 1e-3:
-        return report(False, f"{name} is the stained area's share of the image; weight each pixel by the map.")
+        return report(False, f"{name} is the cell's share of the image area; weight each pixel by the map.")
     if abs(share - expected) <= 1e-3:
-        return report(True, f"Correct: {name} is the part of the map's total that lies on the stained pixels.")
+        return report(True, f"Correct: {name} is the part of the map's total that lies on the cell.")
     return report(False, f"{name} is too {'large' if share > expected else 'small'}; stretch the map to the "
-                         "image's size first (explain.upsample), then sum it over the stained pixels and divide by "
+                         "image's size first (explain.upsample), then sum it over the cell's pixels and divide by "
                          "its total.")
