@@ -215,11 +215,14 @@ def _batches(n: int, batch_size: int):
 
 
 def class_scores(model, images, batch_size: int = 32) -> np.ndarray:
-    """The class scores Grad-CAM differentiates: ``(N, classes)`` logits (``(N, 1)`` for one sigmoid unit)."""
+    """The class scores Grad-CAM differentiates: ``(N, classes)`` float32 logits (``(N, 1)`` for one sigmoid
+    unit), also for a model that computes in a lower precision (mixed precision)."""
     x = _check_images(model, images)
     split = _Split(model, None)
-    return np.concatenate([np.asarray(keras.ops.convert_to_numpy(_pre_activation(split.last, split.forward(x[s]))))
-                           for s in _batches(len(x), batch_size)]) if len(x) else np.zeros((0, 1), "float32")
+    if not len(x):
+        raise ValueError("images is empty: pass at least one image")
+    return np.concatenate([np.asarray(keras.ops.convert_to_numpy(keras.ops.cast(
+        _pre_activation(split.last, split.forward(x[s])), "float32"))) for s in _batches(len(x), batch_size)])
 
 
 def _scale(maps):

@@ -190,3 +190,18 @@ def test_upsample_and_share_inside():
         explain.share_inside(-maps, left)
     with pytest.raises(ValueError, match=r"\(N, h, w\)"):
         explain.upsample(maps[0], (8, 8))
+
+
+def test_a_mixed_precision_model_gives_float32_scores_and_maps():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = conv_gap_dense(num_classes=2)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    x = images(3)
+    assert explain.class_scores(model, x).dtype == np.float32
+    cams = explain.grad_cam(model, x, "relu")
+    assert cams.dtype == np.float32 and cams.shape == (3, 12, 12) and np.isfinite(cams).all()
+    assert explain.saliency(model, x).dtype == np.float32
+    with pytest.raises(ValueError, match="empty"):
+        explain.class_scores(model, x[:0])
