@@ -144,7 +144,7 @@ def test_syllabus_table_from_results(tmp_path):
     (tmp_path / "05_cifar10_augmentation.json").write_text(json.dumps({"runs": [gpu]}))
     row = next(line for line in runner.syllabus_table(tmp_path).splitlines() if "05_cifar" in line)
     assert "| not measured | 60 s (H100) | full dataset: 54,000 train / 6,000 val / 10,000 test | GPU: lenet:" in row
-    # a row for any notebook SYLLABUS names (07 will be added): nothing here is specific to 00-06
+    # a row for every notebook SYLLABUS names: nothing here is specific to one notebook
     assert len(table.splitlines()) >= 2 + len(runner.SYLLABUS)
 
 
