@@ -94,6 +94,24 @@ def gpu_names() -> list[str]:
     return names
 
 
+def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
+    """True when the processor has bfloat16 instructions (x86 flags ``avx512_bf16`` or ``amx_bf16``).
+
+    Read from ``/proc/cpuinfo`` (Linux; elsewhere False). On such processors Keras's ``mixed_bfloat16`` policy
+    speeds up convolutions; on others it emulates bfloat16 and runs slower than float32.
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+            return bool(flags & {"avx512_bf16", "amx_bf16"})
+    return False
+
+
 def on_colab() -> bool:
     return "google.colab" in sys.modules
 
