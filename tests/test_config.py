@@ -68,3 +68,13 @@ def test_lazy_submodules():
     assert cnnkit.models.lenet5 is not None
     with pytest.raises(AttributeError):
         cnnkit.no_such_thing  # noqa: B018
+
+
+def test_cpu_has_bf16_reads_the_flags():
+    from cnnkit.config import cpu_has_bf16
+
+    assert cpu_has_bf16("processor : 0\nflags : fpu sse avx512f avx512_bf16 fma\n")
+    assert cpu_has_bf16("flags\t\t: fpu amx_bf16 amx_tile\n")
+    assert not cpu_has_bf16("flags : fpu sse avx512f fma avx2\n")
+    assert not cpu_has_bf16("model name : Apple M2\n")  # no flags line
+    assert isinstance(cpu_has_bf16(), bool)  # this machine, whatever it is
