@@ -231,17 +231,18 @@ def input_shape(model):
     return tuple(shape) if isinstance(shape, (tuple, list)) and not isinstance(shape[0], (tuple, list)) else None
 
 
-def short_run(model, x, y, steps: int) -> tuple:
+def short_run(model, x, y, steps: int, fall: float = 0.0) -> tuple:
     """Train a compiled ``model`` for ``steps`` steps on the one batch ``(x, y)``, as a checker's proof that
-    it trains.
+    it trains: its loss must fall by more than the fraction ``fall`` of where it started.
 
     Each step is ``model.train_on_batch``, which returns the loss of the batch before that step's update; a
     last call measures it after ``steps`` updates (and updates once more, which does not matter here).
 
     Returns:
-        ``(before, after, problem)``: the loss before the first update and after the last, and ``None``;
-        or ``(None, None, problem)`` with one sentence when training raised or the loss is not a finite
-        number.
+        ``(before, after, problem)``: the loss before the first update and after the last, and ``None`` when
+        it fell enough; otherwise ``problem`` is a clause for a checker's sentence ("the loss did not fall
+        ...", "training raised ...", "the loss became nan ..."), and ``before``/``after`` are None when
+        training failed.
     """
     losses = []
     for _ in range(steps + 1):
@@ -250,9 +251,13 @@ def short_run(model, x, y, steps: int) -> tuple:
             logs = model.train_on_batch(x, y, return_dict=True)
         except Exception as err:  # the learner's model may raise anything
             first_line = (str(err).strip().splitlines() or [""])[0]
-            return None, None, f"training it raised {type(err).__name__} ({first_line[:160]})"
+            return None, None, f"training raised {type(err).__name__} ({first_line[:160]})"
         loss = float(logs["loss"])
         if not np.isfinite(loss):
-            return None, None, f"its loss became {loss} during training"
+            return None, None, f"the loss became {loss} during training"
         losses.append(loss)
-    return losses[0], losses[-1], None
+    before, after = losses[0], losses[-1]
+    if not after < (1 - fall) * before:
+        return before, after, f"the loss did not fall as training should make it: {before:.3f} before, {after:.3f} " \
+                              f"after {steps} steps"
+    return before, after, None

@@ -140,12 +140,9 @@ def check_classic_lenet(model, images, labels) -> Check:
     x, y = pad_to_32(images), np.asarray(labels).astype("int32").reshape(-1)
     copy = keras.models.clone_model(model)
     copy.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
-    before, after, problem = short_run(copy, x, y, CLASSIC_RUN_STEPS)
+    before, after, problem = short_run(copy, x, y, CLASSIC_RUN_STEPS, fall=CLASSIC_LOSS_FALL)
     if problem:
-        return report(False, f"{name} has the classic layout, but {problem}.")
-    if not after < (1 - CLASSIC_LOSS_FALL) * before:
-        return report(False, f"{name} has the classic layout, but a copy of it did not learn: its loss went from "
-                            f"{before:.3f} to {after:.3f} in {CLASSIC_RUN_STEPS} training steps.")
+        return report(False, f"{name} has the classic layout, but in a short run of a copy of it {problem}.")
     return report(True, f"Correct: {name} has the classic layout ({model.count_params():,} parameters), and a copy "
                        f"of it trained for {CLASSIC_RUN_STEPS} steps on {len(x)} Fashion-MNIST images, padded to "
                        f"32x32, lowered its loss from {before:.3f} to {after:.3f}.")
@@ -302,12 +299,9 @@ def check_clothing_augmentation(pipeline, images, labels) -> Check:
                               layers.Conv2D(8, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
                               layers.Dense(10, activation="softmax")])
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
-    before, after, problem = short_run(model, x.astype("float32"), y, AUGMENT_RUN_STEPS)
+    before, after, problem = short_run(model, x.astype("float32"), y, AUGMENT_RUN_STEPS, fall=AUGMENT_LOSS_FALL)
     if problem:
-        return report(False, f"{name} has the right layers, but a small CNN behind it failed: {problem}.")
-    if not after < (1 - AUGMENT_LOSS_FALL) * before:
-        return report(False, f"{name} has the right layers, but a small CNN behind it did not learn: its loss went "
-                            f"from {before:.3f} to {after:.3f} in {AUGMENT_RUN_STEPS} steps.")
+        return report(False, f"{name} has the right layers, but in a short run of a small CNN behind it {problem}.")
     return report(True, f"Correct: {name} flips left-right and shifts by up to 10% with black, whole-pixel fills, "
                        f"leaves images alone outside training, and a small CNN behind it lowered its loss from "
                        f"{before:.3f} to {after:.3f} in {AUGMENT_RUN_STEPS} steps on {len(x)} images.")

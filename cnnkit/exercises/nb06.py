@@ -211,12 +211,9 @@ def check_small_cnn(build, photos, labels, input_shape, learning_rate) -> Check:
     x = np.round(tf.image.resize(np.asarray(photos, dtype="float32"), SMALL_RUN_SIZE).numpy())
     y = np.asarray(labels, dtype="float32").reshape(-1, 1)
     small.compile(optimizer=keras.optimizers.Adam(SMALL_RUN_LEARNING_RATE), loss=small.loss)
-    before, after, problem = short_run(small, x, y, SMALL_RUN_STEPS)
+    before, after, problem = short_run(small, x, y, SMALL_RUN_STEPS, fall=SMALL_LOSS_FALL)
     if problem:
-        return report(False, f"{name}'s model follows the spec, but {problem}.")
-    if not after < (1 - SMALL_LOSS_FALL) * before:
-        return report(False, f"{name}'s model follows the spec, but a 32x32 copy did not learn: its loss went from "
-                            f"{before:.3f} to {after:.3f} in {SMALL_RUN_STEPS} steps.")
+        return report(False, f"{name}'s model follows the spec, but in a short run of a 32x32 copy {problem}.")
     return report(True, f"Correct: {name} builds and compiles the spec's model ({expected:,} parameters), and a "
                        f"32x32 copy trained for {SMALL_RUN_STEPS} steps on {len(x)} photos lowered its loss from "
                        f"{before:.3f} to {after:.3f}.")
