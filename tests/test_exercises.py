@@ -196,6 +196,7 @@ def test_layers_of_unpacks_nested_models_and_input_shape():
     assert input_shape(keras.Sequential([keras.layers.Dense(2)])) is None  # no keras.Input: no shape yet
 
 
+@pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
 def test_short_run_reports_the_loss_before_and_after():
     from cnnkit.exercises import short_run
 

@@ -140,6 +140,7 @@ def test_classic_wrong_input_and_type(lenient, fashion):
     assert not res and "Keras model" in res.message and "list" in res.message
 
 
+@pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
 def test_classic_that_cannot_learn_fails_the_short_run(lenient, fashion):
     model = _classic()
     for layer in model.layers:

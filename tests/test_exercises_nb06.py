@@ -419,6 +419,7 @@ def test_small_cnn_not_a_function_or_raising(lenient, pets):
     assert not res and "returned a str" in res.message
 
 
+@pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
 def test_small_cnn_that_cannot_learn_fails_the_short_run(lenient, pets):
     res = nb06.check_small_cnn(small_cnn(frozen=True), *pets, SHAPE, LR)
     assert not res and "loss did not fall" in res.message
