@@ -54,6 +54,29 @@ def test_set_seed_makes_runs_repeatable():
         cnnkit.set_seed("42")
 
 
+def test_set_seed_deterministic_enables_op_determinism():
+    """In a fresh process: off by default, on after set_seed(..., deterministic=True), and it stays on
+    (TensorFlow has no public switch back, as the docstring says). A subprocess keeps it out of this one."""
+    import subprocess
+    import sys
+
+    code = (
+        "import cnnkit\n"
+        "from tensorflow.python.framework import config as tf_config\n"
+        "cnnkit.set_seed(3)\n"
+        "print(tf_config.is_op_determinism_enabled())\n"
+        "assert cnnkit.set_seed(3, deterministic=True) == 3\n"
+        "print(tf_config.is_op_determinism_enabled())\n"
+        "cnnkit.set_seed(3)\n"
+        "print(tf_config.is_op_determinism_enabled())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False", "True", "True"]
+    with pytest.raises(ValueError):
+        cnnkit.set_seed(3, deterministic="yes")
+
+
 def test_env_report_prints_the_facts(capsys, monkeypatch):
     monkeypatch.setenv("CNNKIT_QUICK", "1")
     info = cnnkit.env_report()
