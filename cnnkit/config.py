@@ -66,17 +66,28 @@ def pick(full, quick):
     return quick if is_quick() else full
 
 
-def set_seed(seed: int = 42) -> int:
+def set_seed(seed: int = 42, deterministic: bool = False) -> int:
     """Seed Python, NumPy and TensorFlow/Keras in one call (``keras.utils.set_random_seed``).
 
     On a CPU this makes a run repeatable. On a GPU some kernels (cuDNN convolutions, atomic
     reductions) are not deterministic, so the last digits of losses and accuracies still vary.
+    ``deterministic=True`` also calls ``tf.config.experimental.enable_op_determinism()``, which makes
+    TensorFlow pick deterministic kernels (and run ``tf.data`` transformations deterministically). It
+    costs speed, mostly on a GPU, and an operation without a deterministic kernel then raises an
+    ``UnimplementedError`` instead of running. TensorFlow has no public switch to turn it off again:
+    it stays on until the Python process (the notebook's kernel) restarts.
     """
     import keras
 
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if not isinstance(deterministic, bool):
+        raise ValueError(f"deterministic must be True or False, got {deterministic!r}")
     keras.utils.set_random_seed(seed)
+    if deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
     return seed
 
 
@@ -92,6 +103,24 @@ def gpu_names() -> list[str]:
         except Exception:  # details are best effort
             names.append(dev.name)
     return names
+
+
+def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
+    """True when the processor has bfloat16 instructions (x86 flags ``avx512_bf16`` or ``amx_bf16``).
+
+    Read from ``/proc/cpuinfo`` (Linux; elsewhere False). On such processors Keras's ``mixed_bfloat16`` policy
+    speeds up convolutions; on others it emulates bfloat16 and runs slower than float32.
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+            return bool(flags & {"avx512_bf16", "amx_bf16"})
+    return False
 
 
 def on_colab() -> bool:

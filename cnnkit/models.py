@@ -6,11 +6,12 @@
 * :func:`vgg_style`: blocks of 3x3 convolutions, each block ending in a 2x2 max-pool, then a head; its presets
   :func:`fashion_cnn` (notebook 04), :func:`cats_dogs_cnn` (notebook 06) and :func:`blood_cells_cnn` (notebooks 03
   and 07).
-* :func:`resnet9` (notebook 05) and :func:`augmentation` (random augmentation layers).
+* :func:`airbench` (notebook 05: Jordan's fast CIFAR-10 network) and :func:`augmentation` (random augmentation
+  layers).
 
-Every convolution of these models except ResNet-9's comes from :func:`conv_block`, and layers are named as in
+Every convolution of these models comes from :func:`conv_block`, and layers are named as in
 ``keras.applications``: ``block{i}_conv{j}``, ``block{i}_bn{j}``, ``block{i}_relu{j}`` and ``block{i}_pool`` for
-the convolutional part, then ``flatten`` or ``gap``, ``dense{k}`` (with ``dense{k}_bn`` and ``dense{k}_relu``),
+the convolutional part (airbench adds ``block{i}_shift{j}`` and ``block{i}_gelu{j}``), then ``flatten`` or ``gap``, ``dense{k}`` (with ``dense{k}_bn`` and ``dense{k}_relu``),
 ``dropout{k}`` and ``predictions``. Raw 0-255 pixels go in: ``Rescaling(1/255)`` (layer ``rescale``) is
 inside every model, so training and prediction scale alike. Every function returns an uncompiled model.
 """
@@ -24,7 +25,8 @@ import numpy as np
 from keras import layers
 
 __all__ = ["conv_block", "lenet5", "article_blood_cells", "article_cifar10", "article_cats_dogs", "vgg_style",
-           "fashion_cnn", "cats_dogs_cnn", "blood_cells_cnn", "resnet9", "airbench", "CIFAR10_MEAN", "CIFAR10_STD", "augmentation"]
+           "fashion_cnn", "cats_dogs_cnn", "blood_cells_cnn", "airbench", "CIFAR10_MEAN", "CIFAR10_STD",
+           "augmentation"]
 
 
 def _rescale(rescale: bool):
@@ -343,63 +345,6 @@ def blood_cells_cnn(input_shape=(200, 200, 3), num_classes: int = 4, filters=(16
     """
     return vgg_style(input_shape, num_classes, filters, convs_per_block=1, bn_momentum=bn_momentum, dropout=dropout,
                      augment=augment, rescale=rescale, name=name)
-
-
-def _conv_bn_relu(x, filters: int, name: str, batch_norm: bool, weight_decay: float):
-    """3x3 convolution (no bias when batch norm follows), batch norm, ReLU: the ResNet-9 building block."""
-    reg = keras.regularizers.L2(weight_decay / 2) if weight_decay else None  # L2(l) adds l*sum(w**2)
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, kernel_regularizer=reg,
-                      name=f"{name}_conv")(x)
-    if batch_norm:
-        # PyTorch's BatchNorm2d defaults (momentum 0.1, eps 1e-5), as in the recipe this model follows.
-        x = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, gamma_regularizer=reg, beta_regularizer=reg,
-                                      name=f"{name}_bn")(x)
-    return layers.Activation("relu", name=f"{name}_relu")(x)
-
-
-def resnet9(input_shape=(32, 32, 3), num_classes: int = 10, widths=(64, 128, 256, 512), batch_norm: bool = True,
-            residual: bool = True, weight_decay: float = 5e-4, logit_scale: float = 0.125, augment=None,
-            rescale: bool = True, name: str = "resnet9") -> keras.Model:
-    """A small ResNet for CIFAR-10: D. Page's "ResNet-9" (myrtle.ai, "How to train your ResNet", 2018).
-
-    prep:   conv-BN-ReLU (widths[0])
-    layer1: conv-BN-ReLU (widths[1]), max-pool 2, plus a residual block (two conv-BN-ReLU, added back)
-    layer2: conv-BN-ReLU (widths[2]), max-pool 2
-    layer3: conv-BN-ReLU (widths[3]), max-pool 2, plus a residual block
-    head:   global max-pool, dense without bias, logits times ``logit_scale``, softmax (float32)
-
-    6,577,600 parameters at the default widths (8,960 of them batch-norm statistics, not trained).
-    ``weight_decay`` is the coefficient ``wd`` of SGD-style weight decay (the gradient of each weight
-    gets ``wd * w``), applied to every kernel and batch-norm weight, as in Page's recipe.
-    ``batch_norm=False`` and ``residual=False`` build the variants the course's ablation compares.
-    """
-    if len(widths) != 4:
-        raise ValueError(f"widths needs 4 numbers (prep, layer1, layer2, layer3), got {widths!r}")
-    prep, w1, w2, w3 = widths
-
-    def block(x, filters, block_name):
-        return _conv_bn_relu(x, filters, block_name, batch_norm, weight_decay)
-
-    def residual_block(x, filters, block_name):
-        y = block(block(x, filters, f"{block_name}_res1"), filters, f"{block_name}_res2")
-        return layers.Add(name=f"{block_name}_add")([x, y]) if residual else y
-
-    inputs = keras.Input(shape=input_shape, name="image")
-    x = inputs
-    for layer in _augment(augment) + _rescale(rescale):
-        x = layer(x)
-    x = block(x, prep, "prep")
-    x = layers.MaxPooling2D(name="layer1_pool")(block(x, w1, "layer1"))
-    x = residual_block(x, w1, "layer1")
-    x = layers.MaxPooling2D(name="layer2_pool")(block(x, w2, "layer2"))
-    x = layers.MaxPooling2D(name="layer3_pool")(block(x, w3, "layer3"))
-    x = residual_block(x, w3, "layer3")
-    x = layers.GlobalMaxPooling2D(name="global_pool")(x)
-    reg = keras.regularizers.L2(weight_decay / 2) if weight_decay else None
-    x = layers.Dense(num_classes, use_bias=False, kernel_regularizer=reg, name="logits")(x)
-    x = layers.Rescaling(logit_scale, name="logit_scale")(x)  # scales logits, not pixels
-    outputs = layers.Activation("softmax", dtype="float32", name="softmax")(x)  # float32 under mixed precision
-    return keras.Model(inputs, outputs, name=name)
 
 
 # Per-channel mean and standard deviation of CIFAR-10's training pixels (scaled to [0, 1]), as airbench uses them.

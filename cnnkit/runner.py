@@ -39,7 +39,8 @@ SYLLABUS = {
     "02_pooling_and_activations": ("Pooling, activations, softmax; a conv-ReLU-pool block", "CIFAR-10, blood cells"),
     "03_blood_cells": ("A 4-class classifier from image folders, without leakage", "Blood Cell Images (Kaggle)"),
     "04_lenet_fashion_mnist": ("LeNet-style CNN, validation, early stopping, error analysis", "Fashion-MNIST"),
-    "05_cifar10_augmentation": ("Augmentation layers, a stronger CNN, LR schedules, saving models", "CIFAR-10"),
+    "05_cifar10_augmentation": ("Augmentation, measured; a fast modern CNN ingredient by ingredient (whitening, "
+                                "schedule, weight averaging, TTA); several devices; saving models", "CIFAR-10"),
     "06_cats_vs_dogs_sigmoid": ("Binary classification with one sigmoid unit; thresholds, ROC", "PetImages"),
     "07_transfer_learning_and_gradcam": ("Reuse a trained network (transfer learning, fine-tuning); Grad-CAM",
                                          "PetImages, CIFAR-10, blood cells"),

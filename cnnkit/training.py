@@ -12,6 +12,8 @@ re-augmented epochs and test-time augmentation (notebook 05's fast CIFAR-10 reci
 
 from __future__ import annotations
 
+import weakref
+
 import keras
 import numpy as np
 from keras import ops
@@ -173,6 +175,21 @@ class FlipShiftEpochs(keras.utils.PyDataset):
         self._augment()
 
 
+_OUTPUT_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _output_model(model, output: str):
+    """A model from ``model``'s inputs to layer ``output``, built once per model (so that its prediction
+    function is compiled once, not at every call)."""
+    cache = _OUTPUT_MODELS.setdefault(model, {})
+    if output not in cache:
+        try:
+            cache[output] = keras.Model(model.inputs, model.get_layer(output).output)
+        except ValueError:
+            raise ValueError(f"{model.name} has no layer {output!r}") from None
+    return cache[output]
+
+
 def predict_tta(model, images, level: int = 2, batch_size: int = 1000, output: str | None = None) -> np.ndarray:
     """Predictions averaged over augmented copies of ``images`` (test-time augmentation, as airbench).
 
@@ -195,10 +212,7 @@ def predict_tta(model, images, level: int = 2, batch_size: int = 1000, output: s
         raise ValueError(f"level must be 0, 1 or 2, got {level!r}")
     images = np.asarray(images)
     if output is not None:
-        try:
-            model = keras.Model(model.inputs, model.get_layer(output).output)
-        except ValueError:
-            raise ValueError(f"{model.name} has no layer {output!r}") from None
+        model = _output_model(model, output)
 
     def run(x):
         return np.asarray(model.predict(np.ascontiguousarray(x, dtype="float32"), batch_size=batch_size, verbose=0),

@@ -2,7 +2,7 @@
 
     python scripts/benchmark.py pipeline [--sizes 500 1000 2000 4000]   # seeds' loader vs tf.data
     python scripts/benchmark.py notebooks                               # reduced-mode seconds under nbval
-    python scripts/benchmark.py epoch [--images 45000] [--batch 512]    # one ResNet-9 epoch at full size
+    python scripts/benchmark.py epoch [--precision mixed_bfloat16]       # airbench training speed (notebook 05)
 
 ``pipeline``: the source articles' way (a Python loop that decodes and resizes each blood-cell image
 into a list, then one big uint8 array, then a float32 copy) against the course's ``tf.data`` pipeline
@@ -10,10 +10,9 @@ into a list, then one big uint8 array, then a float32 copy) against the course's
 images. Each measurement runs in a fresh Python process; peak memory is the process's high-water mark
 (VmHWM) minus its size after the imports, so the figures compare the loaders, not the libraries.
 
-``epoch``: one training epoch of notebook 05's ResNet-9 (full widths, SGD with Nesterov momentum, no
-augmentation) on the first N CIFAR-10 training images, in batches as in the notebook's full mode; prints
-the device, the seconds and the images per second: what a full-size run of notebook 05 costs per epoch
-on this machine.
+``epoch``: training steps of notebook 05's airbench network (full widths, its recipe, batches of 1,024, after
+two untimed steps that build the model), under a Keras precision policy (``float32`` or ``mixed_bfloat16``);
+prints the device, the images per second and what one epoch of the training images would take.
 
 ``notebooks``: each notebook under ``pytest --nbval-lax`` with ``CNNKIT_QUICK=1``, timed as a whole
 (kernel start included), and the total.
@@ -120,28 +119,32 @@ def notebooks(paths):
     print(f"| **total** | **{total:.0f}** | |")
 
 
-def epoch(images, batch):
+def epoch(images, batch, precision, steps):
     import keras
     import tensorflow as tf
 
     import cnnkit
-    from cnnkit import data, models
+    from cnnkit import data, models, training
 
     cnnkit.set_seed(42)
     (x, y), _ = data.load_cifar10()
     x, y = x[:images], y[:images]
-    model = models.resnet9(widths=(64, 128, 256, 512))
-    model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=42).batch(batch).prefetch(tf.data.AUTOTUNE)
+    keras.mixed_precision.set_global_policy(precision)
+    model = models.airbench()
+    train = training.FlipShiftEpochs(x, y, batch, seed=42)
+    model.compile(optimizer=keras.optimizers.SGD(training.TriangularSchedule(1.5, 2 * len(train)), momentum=0.85,
+                                                 nesterov=True),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.2), metrics=["accuracy"])
     info = cnnkit.config.env_info()
-    print(f"ResNet-9, {model.count_params():,} parameters; {len(x):,} images in batches of {batch} "
-          f"({len(ds)} steps); device: {', '.join(info['gpus']) or 'CPU'} ({info['cpu']}, {info['cpu_count']} cores); "
-          f"TensorFlow {tf.__version__}", flush=True)
+    print(f"airbench, {model.count_params():,} parameters, policy {precision}; {len(x):,} images in batches of "
+          f"{batch}; device: {', '.join(info['gpus']) or 'CPU'} ({info['cpu']}, {info['cpu_count']} cores, "
+          f"bfloat16 instructions: {cnnkit.config.cpu_has_bf16()}); TensorFlow {tf.__version__}", flush=True)
+    model.fit(train, epochs=1, steps_per_epoch=2, verbose=0)  # build and trace outside the timing
     start = time.perf_counter()
-    model.fit(ds, epochs=1, verbose=2)
+    model.fit(train, epochs=1, steps_per_epoch=steps, verbose=0)
     seconds = time.perf_counter() - start
-    print(f"one epoch: {seconds:.0f} s, {len(x) / seconds:.0f} images/s (first epoch: includes graph building)")
+    print(f"{steps} training steps: {seconds:.1f} s, {steps * batch / seconds:.0f} images/s; "
+          f"one epoch of {len(x):,} images would take {len(x) / (steps * batch / seconds):.0f} s")
 
 
 def main(argv=None):
@@ -151,14 +154,16 @@ def main(argv=None):
     p.add_argument("--sizes", type=int, nargs="+", default=[500, 1000, 2000, 4000])
     p = sub.add_parser("epoch")
     p.add_argument("--images", type=int, default=45000)
-    p.add_argument("--batch", type=int, default=512)
+    p.add_argument("--batch", type=int, default=1024)
+    p.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"])
+    p.add_argument("--steps", type=int, default=10)
     p = sub.add_parser("notebooks")
     p.add_argument("paths", nargs="*", default=sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb")))
     args = ap.parse_args(argv)
     if args.what == "pipeline":
         pipeline(args.sizes)
     elif args.what == "epoch":
-        epoch(args.images, args.batch)
+        epoch(args.images, args.batch, args.precision, args.steps)
     else:
         notebooks(args.paths)
 

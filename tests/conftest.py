@@ -16,6 +16,23 @@ def pack():
     return Path(PACK)
 
 
+@pytest.fixture(scope="session")
+def lenet_seeds_quick(tmp_path_factory):
+    """scripts/lenet_seeds.py run once in reduced mode with seeds 42 and 7: its results file, as a dict."""
+    import json
+    import subprocess
+    import sys
+
+    if not PACK or not (Path(PACK) / "fashion-mnist").is_dir():
+        pytest.skip("CNNKIT_DATA does not point at the offline data pack")
+    out = tmp_path_factory.mktemp("lenet_seeds") / "04_lenet5.json"
+    script = Path(__file__).resolve().parent.parent / "scripts" / "lenet_seeds.py"
+    run = subprocess.run([sys.executable, str(script), "--seeds", "42", "7", "--out", str(out)], capture_output=True,
+                         text=True, timeout=1200, env=dict(os.environ, CNNKIT_QUICK="1", CNNKIT_DATA=PACK))
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    return json.loads(out.read_text())
+
+
 @pytest.fixture
 def lenient(monkeypatch):
     """Checkers in the learner's mode: a wrong answer prints its sentence instead of raising."""

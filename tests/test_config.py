@@ -54,6 +54,29 @@ def test_set_seed_makes_runs_repeatable():
         cnnkit.set_seed("42")
 
 
+def test_set_seed_deterministic_enables_op_determinism():
+    """In a fresh process: off by default, on after set_seed(..., deterministic=True), and it stays on
+    (TensorFlow has no public switch back, as the docstring says). A subprocess keeps it out of this one."""
+    import subprocess
+    import sys
+
+    code = (
+        "import cnnkit\n"
+        "from tensorflow.python.framework import config as tf_config\n"
+        "cnnkit.set_seed(3)\n"
+        "print(tf_config.is_op_determinism_enabled())\n"
+        "assert cnnkit.set_seed(3, deterministic=True) == 3\n"
+        "print(tf_config.is_op_determinism_enabled())\n"
+        "cnnkit.set_seed(3)\n"
+        "print(tf_config.is_op_determinism_enabled())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False", "True", "True"]
+    with pytest.raises(ValueError):
+        cnnkit.set_seed(3, deterministic="yes")
+
+
 def test_env_report_prints_the_facts(capsys, monkeypatch):
     monkeypatch.setenv("CNNKIT_QUICK", "1")
     info = cnnkit.env_report()
@@ -68,3 +91,13 @@ def test_lazy_submodules():
     assert cnnkit.models.lenet5 is not None
     with pytest.raises(AttributeError):
         cnnkit.no_such_thing  # noqa: B018
+
+
+def test_cpu_has_bf16_reads_the_flags():
+    from cnnkit.config import cpu_has_bf16
+
+    assert cpu_has_bf16("processor : 0\nflags : fpu sse avx512f avx512_bf16 fma\n")
+    assert cpu_has_bf16("flags\t\t: fpu amx_bf16 amx_tile\n")
+    assert not cpu_has_bf16("flags : fpu sse avx512f fma avx2\n")
+    assert not cpu_has_bf16("model name : Apple M2\n")  # no flags line
+    assert isinstance(cpu_has_bf16(), bool)  # this machine, whatever it is

@@ -147,6 +147,54 @@ def test_from_paths(folder):
         data.from_paths(paths, labels, ["a", "b", "c"], label_mode="sparse")
 
 
+def _two_class_files(tmp_path):
+    """Two tiny PNGs, one per class: a long path list can name them many times over, cheaply."""
+    files = []
+    for c in range(2):
+        files.append(str(tmp_path / f"class{c}.png"))
+        Image.fromarray(np.full((2, 2, 3), 100 * c, np.uint8)).save(files[-1])
+    return files
+
+
+def _epoch_labels(ds):
+    return np.concatenate([y.numpy() for _, y in ds])
+
+
+def test_from_paths_cached_shuffle_mixes_a_class_sorted_list_longer_than_the_buffer(tmp_path):
+    # Issue #16: with cache=True the images were shuffled only after the cache, in a buffer of
+    # SHUFFLE_BUFFER images; over a class-sorted list twice that long the first fifth of every epoch held
+    # about 17% of class 1 instead of 50%.
+    files = _two_class_files(tmp_path)
+    n = 2 * data.SHUFFLE_BUFFER
+    paths, labels = [files[0]] * (n // 2) + [files[1]] * (n // 2), [0] * (n // 2) + [1] * (n // 2)
+    ds = data.from_paths(paths, labels, ["a", "b"], image_size=(2, 2), batch_size=1000, seed=4, cache=True,
+                         dtype="uint8")
+    first, second = _epoch_labels(ds), _epoch_labels(ds)
+    for epoch in (first, second):
+        assert epoch.sum() == n // 2
+        share = epoch[: n // 5].mean()  # binomial standard deviation about 0.008
+        assert abs(share - 0.5) < 0.05, f"class 1 is {share:.0%} of the first fifth of an epoch"
+    assert not np.array_equal(first, second)  # reshuffled every epoch
+    again = data.from_paths(paths, labels, ["a", "b"], image_size=(2, 2), batch_size=1000, seed=4, cache=True,
+                            dtype="uint8")
+    assert np.array_equal(_epoch_labels(again), first)  # the same seed, the same order
+
+
+def test_from_paths_cached_shuffle_of_a_short_list_is_one_full_shuffle(tmp_path):
+    import tensorflow as tf
+
+    files = _two_class_files(tmp_path)
+    paths, labels = [files[0]] * 30 + [files[1]] * 30, np.arange(60)  # each label marks a position
+    ds = data.from_paths(paths, labels, [str(i) for i in range(60)], image_size=(2, 2), batch_size=8, seed=5,
+                         cache=True, dtype="uint8")
+    # a list no longer than the buffer is shuffled completely after the cache and nowhere else, so the
+    # order is that of one shuffle over all of it (and runs recorded before the fix keep their batch order)
+    by_hand = tf.data.Dataset.range(60).cache().shuffle(60, seed=5, reshuffle_each_iteration=True).batch(8)
+    first = _epoch_labels(ds)
+    assert sorted(first) == list(range(60))
+    assert np.array_equal(first, np.concatenate([b.numpy() for b in by_hand]))
+
+
 def test_check_image_names_the_reason(tmp_path):
     good = save_image(tmp_path / "good.jpg")
     assert data.check_image(good) is None

@@ -170,3 +170,49 @@ def test_recall_strict_raises(monkeypatch):
 
 def no_secret_values(res, values):
     return not any(f"{v:.2f}" in res.message or f"{v:.3f}" in res.message for v in values)
+
+
+# ---------------------------------------------------------------- building blocks for "build" exercises
+
+def _tiny(frozen=False, flip=True):
+    import keras
+    from keras import layers
+
+    inner = [keras.Sequential([layers.RandomFlip("horizontal")], name="augment")] if flip else []
+    model = keras.Sequential([keras.Input((4, 4, 1)), *inner, layers.Flatten(), layers.Dense(2, activation="softmax")])
+    model.trainable = not frozen
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def test_layers_of_unpacks_nested_models_and_input_shape():
+    import keras
+
+    from cnnkit.exercises import input_shape, layers_of
+
+    model = _tiny()
+    assert [type(layer).__name__ for layer in layers_of(model)] == ["RandomFlip", "Flatten", "Dense"]
+    assert input_shape(model) == (None, 4, 4, 1)
+    assert input_shape(keras.Sequential([keras.layers.Dense(2)])) is None  # no keras.Input: no shape yet
+
+
+@pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
+def test_short_run_reports_the_loss_before_and_after():
+    from cnnkit.exercises import short_run
+
+    x = np.random.default_rng(0).normal(size=(16, 4, 4, 1)).astype("float32")
+    y = (x.mean(axis=(1, 2, 3)) > 0).astype("int32")
+    before, after, problem = short_run(_tiny(), x, y, steps=20, fall=0.2)
+    assert problem is None and after < 0.8 * before
+    before, after, problem = short_run(_tiny(frozen=True, flip=False), x, y, steps=3)
+    assert np.isclose(before, after) and problem.startswith("the loss did not fall")  # nothing can train
+
+
+def test_short_run_reports_errors_and_nan_in_one_sentence():
+    from cnnkit.exercises import short_run
+
+    x = np.zeros((4, 4, 4, 1), "float32")
+    before, after, problem = short_run(_tiny(), x, np.zeros((4, 3)), steps=2)  # labels of the wrong shape
+    assert before is None and problem.startswith("training raised ")
+    before, after, problem = short_run(_tiny(), np.full((4, 4, 4, 1), np.nan, "float32"), np.zeros(4, "int32"), 2)
+    assert before is None and "nan" in problem

@@ -7,7 +7,6 @@ import pytest
 from cnnkit.exercises import ExerciseFailed, nb04
 
 LABELS = np.array([3, 0, 2, 1, 3])
-CM = np.array([[8, 2, 0], [1, 6, 1], [4, 3, 9]])  # row and column totals differ
 
 
 def _images():
@@ -18,7 +17,7 @@ def _images():
     return images, labels
 
 
-# ---------------------------------------------------------------- Exercise 1: one-hot labels
+# ---------------------------------------------------------------- Exercise 2: one-hot labels
 
 def test_one_hot_right(lenient):
     assert nb04.check_one_hot(np.eye(10)[LABELS], LABELS, 10)
@@ -55,63 +54,107 @@ def test_one_hot_strict_raises(strict):
         nb04.check_one_hot(np.zeros((5, 10)), LABELS, 10)
 
 
-# ---------------------------------------------------------------- Exercise 2: classic LeNet-5 params
+# ---------------------------------------------------------------- Exercise 1: the classic layout, built
 
-def test_classic_params_value_matches_keras():
+@pytest.fixture(scope="module")
+def fashion():
+    """64 real Fashion-MNIST training images (uint8, 28x28x1) and labels, from the offline pack."""
+    import os
+    from pathlib import Path
+
+    pack = os.environ.get("CNNKIT_DATA", "")
+    if not pack or not (Path(pack) / "fashion-mnist").is_dir():
+        pytest.skip("CNNKIT_DATA does not point at the offline data pack")
+    from cnnkit import data
+
+    (x, y), _ = data.load_fashion_mnist()
+    return x[:64], y[:64]
+
+
+def _classic(padding="valid", activation="tanh", pool="avg", rescale=True, filters=(6, 16), units=(120, 84, 10),
+             output="softmax", flatten=True):
     import keras
     from keras import layers
 
-    model = keras.Sequential([
-        keras.Input((32, 32, 1)),
-        layers.Conv2D(6, 5), layers.AveragePooling2D(2), layers.Conv2D(16, 5), layers.AveragePooling2D(2),
-        layers.Flatten(), layers.Dense(120), layers.Dense(84), layers.Dense(10),
-    ])
-    assert nb04.classic_lenet_params() == model.count_params() == 61_706
+    pooling = layers.AveragePooling2D if pool == "avg" else layers.MaxPooling2D
+    return keras.Sequential(
+        [keras.Input((32, 32, 1))] + ([layers.Rescaling(1 / 255)] if rescale else [])
+        + [layers.Conv2D(filters[0], 5, padding=padding, activation=activation), pooling(2),
+           layers.Conv2D(filters[1], 5, padding=padding, activation=activation), pooling(2)]
+        + ([layers.Flatten()] if flatten else [layers.GlobalAveragePooling2D()])
+        + [layers.Dense(units[0], activation=activation), layers.Dense(units[1], activation=activation),
+           layers.Dense(units[2], activation=output)])
 
 
-def test_classic_params_right(lenient):
-    assert nb04.check_classic_lenet_params(61_706)
-    assert nb04.check_classic_lenet_params(np.int64(61_706))
+def test_classic_params_value_matches_keras():
+    assert nb04.classic_lenet_params() == _classic().count_params() == 61_706
 
 
-@pytest.mark.parametrize("wrong, word", [(61_000, "too small"), (70_000, "too large")])
-def test_classic_params_wrong_value(lenient, wrong, word):
-    res = nb04.check_classic_lenet_params(wrong)
-    assert not res and word in res.message
-    assert "61706" not in res.message and "61,706" not in res.message
+def test_pad_to_32_frames_the_image_in_black():
+    images = np.full((2, 28, 28, 1), 7, dtype=np.uint8)
+    padded = nb04.pad_to_32(images)
+    assert padded.shape == (2, 32, 32, 1) and padded.dtype == np.float32
+    assert np.all(padded[:, 2:30, 2:30] == 7) and padded.sum() == 7 * images.size
+    assert nb04.pad_to_32(images[..., 0]).shape == (2, 32, 32, 1)
 
 
-@pytest.mark.parametrize("known, word", [(107_786, "same"), (60_000, "paper")])
-def test_classic_params_known_mistakes_get_a_hint(lenient, known, word):
-    res = nb04.check_classic_lenet_params(known)
-    assert not res and word in res.message and "61,706" not in res.message
+def test_classic_right_and_the_learners_model_untouched(lenient, fashion, capsys):
+    import keras
+
+    model = _classic()
+    weights = [w.copy() for w in model.get_weights()]
+    res = nb04.check_classic_lenet(model, *fashion)
+    assert res and "loss from" in res.message and "✓" in capsys.readouterr().out
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))  # a copy was trained
+    assert not getattr(model, "compiled", False)
+    softmax_layer = keras.Sequential([keras.Input((32, 32, 1)), *_classic(output=None).layers,
+                                      keras.layers.Softmax()])
+    assert nb04.check_classic_lenet(softmax_layer, *fashion)  # a separate Softmax layer is fine too
 
 
-@pytest.mark.parametrize("bad", ["61706", [61_706], None, 61_706.5])
-def test_classic_params_wrong_type(lenient, bad):
-    res = nb04.check_classic_lenet_params(bad)
-    assert not res and "whole number" in res.message
+@pytest.mark.parametrize("kwargs, words", [
+    ({"padding": "same"}, "'valid'"),
+    ({"activation": "relu"}, "tanh"),
+    ({"pool": "max"}, "AveragePooling2D"),
+    ({"rescale": False}, "Rescaling(1/255)"),
+    ({"output": None}, "softmax"),
+    ({"filters": (16, 6)}, "6 in the first and 16"),
+    ({"units": (84, 120, 10)}, "120, 84 and then 10"),
+    ({"flatten": False}, "Flatten"),
+])
+def test_classic_usual_slips_get_their_sentence(lenient, fashion, kwargs, words):
+    res = nb04.check_classic_lenet(_classic(**kwargs), *fashion)
+    assert not res and words in res.message, res.message
 
 
-def test_classic_params_wrong_shape_array(lenient):
-    res = nb04.check_classic_lenet_params(np.array([61_706, 1]))
-    assert not res and "whole number" in res.message
+def test_classic_wrong_input_and_type(lenient, fashion):
+    import keras
+    from keras import layers
+
+    res = nb04.check_classic_lenet(keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(),
+                                                     layers.Dense(10, activation="softmax")]), *fashion)
+    assert not res and "keras.Input((32, 32, 1))" in res.message
+    res = nb04.check_classic_lenet(keras.Sequential(_classic().layers), *fashion)  # no keras.Input
+    assert not res and "no input shape" in res.message
+    res = nb04.check_classic_lenet([layers.Conv2D(6, 5)], *fashion)
+    assert not res and "Keras model" in res.message and "list" in res.message
 
 
-def test_classic_params_strict_raises(strict):
+@pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
+def test_classic_that_cannot_learn_fails_the_short_run(lenient, fashion):
+    model = _classic()
+    for layer in model.layers:
+        layer.trainable = False  # the right layout, but nothing can change: the loss cannot fall
+    res = nb04.check_classic_lenet(model, *fashion)
+    assert not res and "loss did not fall" in res.message
+
+
+def test_classic_strict_raises(strict, fashion):
     with pytest.raises(ExerciseFailed):
-        nb04.check_classic_lenet_params(107_786)
+        nb04.check_classic_lenet(_classic(padding="same"), *fashion)
 
 
-# ---------------------------------------------------------------- Exercise 3: recall
-
-def test_recall_is_the_shared_checker():
-    from cnnkit import exercises
-
-    assert nb04.check_recall is exercises.check_recall  # tested in test_exercises.py
-
-
-# ---------------------------------------------------------------- Exercise 4: left-half share
+# ---------------------------------------------------------------- Exercise 3: left-half share
 
 def test_left_half_reference():
     images, labels = _images()
@@ -214,3 +257,62 @@ def test_left_half_targeted_hint_raises_in_strict_mode(strict):
     images, labels = _images()
     with pytest.raises(ExerciseFailed, match="columns"):
         nb04.check_left_half_fraction(_pooled(images, labels, cols=2), images, labels, 4)
+
+
+# ---------------------------------------------------------------- Exercise 4: an augmentation pipeline
+
+def _augmentation(mode="horizontal", height=0.1, width=0.1, fill_mode="constant", fill_value=0.0,
+                  interpolation="nearest", extra=()):
+    import keras
+    from keras import layers
+
+    return keras.Sequential([layers.RandomFlip(mode),
+                             layers.RandomTranslation(height, width, fill_mode=fill_mode, fill_value=fill_value,
+                                                      interpolation=interpolation), *extra])
+
+
+def test_augmentation_right(lenient, fashion, capsys):
+    import keras
+    from keras import layers
+
+    assert nb04.check_clothing_augmentation(_augmentation(), *fashion)
+    assert "✓" in capsys.readouterr().out
+    reordered = keras.Sequential([layers.RandomTranslation((-0.1, 0.1), (-0.1, 0.1), fill_mode="constant",
+                                                           interpolation="nearest"),
+                                  layers.RandomFlip("horizontal")])
+    assert nb04.check_clothing_augmentation(reordered, *fashion)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"mode": "horizontal_and_vertical"}, "upside down"),
+    ({"mode": "vertical"}, "left-right only"),
+    ({"height": 0.0}, "never shifts along the height"),
+    ({"width": 0.2}, "up to 10%"),
+    ({"fill_mode": "reflect"}, "constant 0"),
+    ({"fill_value": 255.0}, "constant 0"),
+    ({"interpolation": "bilinear"}, "'nearest'"),
+])
+def test_augmentation_usual_slips_get_their_sentence(lenient, fashion, kwargs, words):
+    res = nb04.check_clothing_augmentation(_augmentation(**kwargs), *fashion)
+    assert not res and words in res.message, res.message
+
+
+def test_augmentation_extra_layers_and_wrong_types(lenient, fashion):
+    import keras
+    from keras import layers
+
+    res = nb04.check_clothing_augmentation(_augmentation(extra=[layers.RandomRotation(0.1)]), *fashion)
+    assert not res and "RandomRotation" in res.message and "upright" in res.message
+    res = nb04.check_clothing_augmentation(_augmentation(extra=[layers.RandomContrast(0.1)]), *fashion)
+    assert not res and "RandomContrast" in res.message
+    res = nb04.check_clothing_augmentation([layers.RandomFlip("horizontal")], *fashion)
+    assert not res and "keras.Sequential" in res.message
+    res = nb04.check_clothing_augmentation(keras.Sequential([layers.RandomFlip("horizontal")]), *fashion)
+    assert not res and "0 RandomTranslation" in res.message
+    res = nb04.check_clothing_augmentation("flip", *fashion)
+    assert not res and "str" in res.message
+
+
+def test_augmentation_strict_raises(strict, fashion):
+    with pytest.raises(ExerciseFailed):
+        nb04.check_clothing_augmentation(_augmentation(mode="horizontal_and_vertical"), *fashion)

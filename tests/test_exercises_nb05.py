@@ -62,19 +62,6 @@ def test_pad_and_crop_equals_keras_reflect_fill(image):
     assert np.array_equal(ops.convert_to_numpy(shifted)[0], nb05.pad_and_crop(image, 1, 7).astype("float32"))
 
 
-def test_warmup_cosine_matches_keras_schedule():
-    import keras
-
-    spe = 7
-    schedule = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=19 * spe, warmup_target=0.4,
-                                                      warmup_steps=5 * spe)
-    expected = [float(schedule(e * spe)) for e in range(25)]
-    assert np.allclose(nb05.warmup_cosine(np.arange(25), 0.4, 5, 24), expected, atol=1e-6)
-
-
-# ---------------------------------------------------------------- Exercise 1: pad and crop
-
-
 def test_pad_and_crop_right(image, capsys):
     answer = np.pad(image, ((4, 4), (4, 4), (0, 0)), mode="symmetric")[1:33, 7:39]
     assert nb05.check_pad_and_crop(answer, image, top=1, left=7)
@@ -120,115 +107,158 @@ def test_pad_and_crop_strict_raises(image):
         nb05.check_pad_and_crop(image, image, top=1, left=7)
 
 
-# ---------------------------------------------------------------- Exercise 2: parameters with padding="same"
 
 
-def test_same_padding_right(capsys):
-    assert nb05.check_same_padding_params(356_810)
-    assert "✓" in capsys.readouterr().out
+# ---------------------------------------------------------------- exercise 2: whitening filters
 
 
-def test_same_padding_wrong_value_says_direction_only(lenient):
-    result = nb05.check_same_padding_params(400_000)
-    assert not result and "too large" in result.message
-    assert "356" not in result.message and "810" not in result.message
+@pytest.fixture
+def cov():
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(12, 12))
+    return a @ a.T / 12 + np.diag(np.geomspace(1e-3, 3, 12))
 
 
-def test_same_padding_valid_count_gets_a_flattened_length_hint(lenient):
-    result = nb05.check_same_padding_params(160_202)  # the "valid" count of the model above
-    assert not result and "padding='valid'" in result.message and "flattened" in result.message
-    assert "356" not in result.message and "810" not in result.message
+def _solution(cov, eps=5e-4):
+    vals, vecs = np.linalg.eigh(cov)
+    return vecs / np.sqrt(vals + eps)
 
 
-def test_same_padding_forgot_third_pooling(lenient):
-    convs = (27 + 1) * 32 + (288 + 1) * 64 + (576 + 1) * 128
-    answer = convs + (8 * 8 * 128 + 1) * 128 + 129 * 10  # flattened 8x8x128: two poolings only
-    result = nb05.check_same_padding_params(answer)
-    assert not result and "third max-pool" in result.message and "flattened" in result.message
-    assert "356" not in result.message
+def test_whitening_right_any_order_and_sign(cov, capsys):
+    w = _solution(cov)
+    assert nb05.check_whitening(w, cov, eps=5e-4)
+    assert nb05.check_whitening(-w[:, ::-1], cov, eps=5e-4)
+    assert "Correct" in capsys.readouterr().out
 
 
-def test_same_padding_accepts_numpy_int_and_whole_float():
-    assert nb05.check_same_padding_params(np.int64(356_810))
-    assert nb05.check_same_padding_params(356_810.0)
+def test_whitening_forgot_scaling(cov, lenient):
+    _, vecs = np.linalg.eigh(cov)
+    result = nb05.check_whitening(vecs, cov, eps=5e-4)
+    assert not result and "not yet divided" in result.message
 
 
-def test_same_padding_wrong_type(lenient):
-    result = nb05.check_same_padding_params("356810")
-    assert not result and "whole number" in result.message
+def test_whitening_rows_instead_of_columns(cov, lenient):
+    vals, vecs = np.linalg.eigh(cov)
+    result = nb05.check_whitening(vecs / np.sqrt(vals + 5e-4)[:, None], cov, eps=5e-4)
+    assert not result and "columns" in result.message
 
 
-def test_same_padding_strict_raises():
+def test_whitening_divided_by_eigenvalues(cov, lenient):
+    vals, vecs = np.linalg.eigh(cov)
+    result = nb05.check_whitening(vecs / (vals + 5e-4), cov, eps=5e-4)
+    assert not result and "square roots" in result.message
+
+
+def test_whitening_wrong_shape_type_and_other(cov, lenient):
+    assert "shape" in nb05.check_whitening(np.eye(3), cov, eps=5e-4).message
+    assert "NumPy array" in nb05.check_whitening("W", cov, eps=5e-4).message
+    result = nb05.check_whitening(np.eye(12), cov, eps=5e-4)
+    assert not result and "identity" in result.message and "eigh" not in result.message
+
+
+def test_whitening_strict_raises(cov):
     with pytest.raises(ExerciseFailed):
-        nb05.check_same_padding_params(162_202)
+        nb05.check_whitening(np.eye(12), cov, eps=5e-4)
 
 
-# ---------------------------------------------------------------- Exercise 3: learning rate per epoch
+# ---------------------------------------------------------------- exercise 3: one airbench group
 
 
-def _lrs(epochs=24, warmup=5, peak=0.4):
-    e = np.arange(epochs + 1)
-    return np.where(e < warmup, peak * e / warmup,
-                    peak * 0.5 * (1 + np.cos(np.pi * (e - warmup) / (epochs - warmup))))
+def _group(x, width, block, *, momentum=0.6, pool=True, names=True, gelu="gelu"):
+    from keras import layers
+
+    from cnnkit.layers import ScaledBias
+
+    for j in (1, 2):
+        x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"block{block}_conv{j}")(x)
+        if j == 1 and pool:
+            x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+        x = layers.BatchNormalization(momentum=momentum, center=False, scale=False,
+                                      name=f"block{block}_bn{j}" if names else None)(x)
+        x = ScaledBias(8.0, name=f"block{block}_shift{j}")(x)
+        x = layers.Activation(gelu, name=f"block{block}_gelu{j}")(x)
+    return x
 
 
-def test_lr_right(capsys):
-    assert nb05.check_lr_at_epochs(_lrs(), peak=0.4, warmup_epochs=5, epochs=24)
-    assert nb05.check_lr_at_epochs(_lrs(2, 1), peak=0.4, warmup_epochs=1, epochs=2)
-    assert nb05.check_lr_at_epochs(list(_lrs()), peak=0.4, warmup_epochs=5, epochs=24)  # a list is fine
-    assert "✓" in capsys.readouterr().out
+@pytest.fixture(scope="module")
+def cifar_few():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (32, 32, 32, 3)).astype("uint8")
+    y = (x[..., 2].mean(axis=(1, 2)) > x[..., 0].mean(axis=(1, 2))).astype(int)  # a learnable rule
+    return x, y
 
 
-def test_lr_wrong_shape_off_by_one(lenient):
-    e = np.arange(24)  # np.arange(R9_EPOCHS): one value short
-    answer = np.where(e < 5, 0.4 * e / 5, 0.4 * 0.5 * (1 + np.cos(np.pi * (e - 5) / 19)))
-    result = nb05.check_lr_at_epochs(answer, peak=0.4, warmup_epochs=5, epochs=24)
-    assert not result and "one value per epoch start, including" in result.message
-    assert "R9_EPOCHS + 1" in result.message
+def test_conv_group_right(cifar_few, capsys):
+    assert nb05.check_conv_group(_group, *cifar_few)
+    assert "learns" in capsys.readouterr().out
 
 
-def test_lr_other_wrong_length(lenient):
-    result = nb05.check_lr_at_epochs(_lrs()[:-3], peak=0.4, warmup_epochs=5, epochs=24)
-    assert not result and "(22,)" in result.message and "(25,)" in result.message
+def test_conv_group_wrong_momentum(cifar_few, lenient):
+    result = nb05.check_conv_group(lambda x, w, b: _group(x, w, b, momentum=0.99), *cifar_few)
+    assert not result and "momentum" in result.message and "0.6" in result.message
 
 
-def test_lr_missing_half(lenient):
-    e = np.arange(25)
-    answer = np.where(e < 5, 0.4 * e / 5, 0.4 * (1 + np.cos(np.pi * (e - 5) / 19)))
-    result = nb05.check_lr_at_epochs(answer, peak=0.4, warmup_epochs=5, epochs=24)
-    assert not result and "½" in result.message and "lr_per_epoch" in result.message
+def test_conv_group_missing_pool(cifar_few, lenient):
+    result = nb05.check_conv_group(lambda x, w, b: _group(x, w, b, pool=False), *cifar_few)
+    assert not result and "adds 8 layers" in result.message
 
 
-def test_lr_cosine_over_all_epochs(lenient):
-    e = np.arange(25)
-    answer = np.where(e < 5, 0.4 * e / 5, 0.4 * 0.5 * (1 + np.cos(np.pi * (e - 5) / 24)))
-    result = nb05.check_lr_at_epochs(answer, peak=0.4, warmup_epochs=5, epochs=24)
-    assert not result and "R9_EPOCHS − R9_WARMUP" in result.message
-    assert "rates has" not in result.message
+def test_conv_group_wrong_names_and_activation(cifar_few, lenient):
+    result = nb05.check_conv_group(lambda x, w, b: _group(x, w, b, names=False), *cifar_few)
+    assert not result and "named" in result.message
+    result = nb05.check_conv_group(lambda x, w, b: _group(x, w, b, gelu="relu"), *cifar_few)
+    assert not result and "activation" in result.message
 
 
-def test_lr_wrong_value_without_warmup(lenient):
-    no_warmup = 0.4 * 0.5 * (1 + np.cos(np.pi * np.arange(25) / 24))
-    result = nb05.check_lr_at_epochs(no_warmup, peak=0.4, warmup_epochs=5, epochs=24)
-    assert not result and "values differ" in result.message
-    assert "0.4" not in result.message and "0.39" not in result.message
+def test_conv_group_errors_in_learner_code(cifar_few, lenient):
+    def broken(x, w, b):
+        raise NameError("name 'layer' is not defined")
+
+    assert "NameError" in nb05.check_conv_group(broken, *cifar_few).message
+    assert "return" in nb05.check_conv_group(lambda x, w, b: None, *cifar_few).message
+    assert "function" in nb05.check_conv_group("conv_group", *cifar_few).message
 
 
-def test_lr_wrong_type(lenient):
-    result = nb05.check_lr_at_epochs(0.4, peak=0.4, warmup_epochs=5, epochs=24)
-    assert not result and "shape ()" in result.message
-    result = nb05.check_lr_at_epochs(None, peak=0.4, warmup_epochs=5, epochs=24)
-    assert not result and "NoneType" in result.message
-
-
-def test_lr_strict_raises():
+def test_conv_group_strict_raises(cifar_few):
     with pytest.raises(ExerciseFailed):
-        nb05.check_lr_at_epochs(np.zeros(25), peak=0.4, warmup_epochs=5, epochs=24)
+        nb05.check_conv_group(lambda x, w, b: _group(x, w, b, momentum=0.9), *cifar_few)
 
 
-# ---------------------------------------------------------------- Exercise 4: recall from the confusion matrix
+# ---------------------------------------------------------------- exercise 4: the triangular schedule
 
-def test_recall_is_the_shared_checker():
-    from cnnkit import exercises
 
-    assert nb05.check_recall is exercises.check_recall  # tested in test_exercises.py
+def test_triangular_matches_the_keras_schedule():
+    from cnnkit.training import TriangularSchedule
+
+    schedule = TriangularSchedule(1.5, 440)
+    for step in (0, 1, 50, 101, 102, 300, 440):
+        assert nb05.triangular_lr(step, 1.5, 440) == pytest.approx(float(schedule(step)), rel=1e-5)
+
+
+def test_triangular_right(capsys):
+    assert nb05.check_triangular(lambda s: nb05.triangular_lr(s, 1.5, 440), peak=1.5, total=440)
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda s: nb05.triangular_lr(s, 1.5, 440, start=0.0), "starts at 0.2"),
+    (lambda s: nb05.triangular_lr(s, 1.5, 440, end=0.0), "ends at 0.07"),
+    (lambda s: nb05.triangular_lr(s, 1.5, 440, warmup=0.3), "exactly at step TOP"),
+    (lambda s: 1.5 * (0.2 + 0.8 * (s / 101) ** 2) if s < 101 else nb05.triangular_lr(s, 1.5, 440), "rise"),
+])
+def test_triangular_wrong(wrong, words, lenient):
+    result = nb05.check_triangular(wrong, peak=1.5, total=440)
+    assert not result and words in result.message
+
+
+def test_triangular_errors(lenient):
+    assert "function" in nb05.check_triangular(1.5, peak=1.5, total=440).message
+    assert "ZeroDivisionError" in nb05.check_triangular(lambda s: 1 / 0, peak=1.5, total=440).message
+    with pytest.raises(ExerciseFailed):
+        import os
+
+        os.environ["CNNKIT_STRICT_CHECKS"] = "1"
+        try:
+            nb05.check_triangular(lambda s: 0.0, peak=1.5, total=440)
+        finally:
+            del os.environ["CNNKIT_STRICT_CHECKS"]

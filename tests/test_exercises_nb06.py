@@ -120,7 +120,7 @@ def test_softmax_head_strict_raises(head):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Exercise 3: a function for precision and recall at a threshold
+# Exercise 4: a function for precision and recall at a threshold
 
 
 def pr_right(y_true, p_dog, threshold):
@@ -230,7 +230,7 @@ def test_precision_recall_strict_raises():
 
 
 # ---------------------------------------------------------------------------------------------------
-# Exercise 4: one photo as a batch, decoded as the training pipeline does
+# Exercise 5: one photo as a batch, decoded as the training pipeline does
 
 
 @pytest.fixture
@@ -313,3 +313,118 @@ def test_image_batch_wrong_type(lenient, photo):
 def test_image_batch_strict_raises(photo):
     with pytest.raises(ExerciseFailed):
         nb06.check_image_batch(_tf_batch(photo, (32, 40))[0], photo, (32, 40))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Exercise 3: a small binary CNN, built and compiled from the spec, that trains
+
+LR = 3e-4
+SHAPE = (64, 64, 3)
+
+
+@pytest.fixture(scope="module")
+def pets():
+    """32 real PetImages photos (uint8, 64x64) and their 0/1 labels, from the offline pack."""
+    import os
+    from pathlib import Path
+
+    pack = os.environ.get("CNNKIT_DATA", "")
+    if not pack or not (Path(pack) / "fashion-mnist").is_dir():
+        pytest.skip("CNNKIT_DATA does not point at the offline data pack")
+    from cnnkit import data
+
+    index = data.index_folder(data.ensure_cats_vs_dogs(), class_names=["Cat", "Dog"], limit_per_class=16, seed=0)
+    ds = data.from_paths(index.paths, index.labels, ["Cat", "Dog"], image_size=SHAPE[:2], batch_size=32,
+                         label_mode="binary", shuffle=True, seed=0, dtype="uint8")
+    x, y = next(iter(ds))
+    return x.numpy(), y.numpy()
+
+
+def small_cnn(units=1, activation="sigmoid", loss="binary_crossentropy", lr=LR, head="gap", compile_model=True,
+              metrics=("accuracy",), fixed_shape=None, optimizer="adam", filters=(16, 32), frozen=False):
+    """A builder in the exercise's shape; the keyword arguments make the usual mistakes."""
+    import keras
+    from keras import layers
+
+    def build(input_shape):
+        model = keras.Sequential([
+            keras.Input(fixed_shape or input_shape), layers.Rescaling(1 / 255),
+            layers.Conv2D(filters[0], 3, padding="same", activation="relu"), layers.MaxPooling2D(2),
+            layers.Conv2D(filters[1], 3, padding="same", activation="relu"), layers.MaxPooling2D(2),
+            layers.GlobalAveragePooling2D() if head == "gap" else layers.Flatten(),
+            layers.Dense(units, activation=activation)])
+        if frozen:
+            for layer in model.layers:
+                layer.trainable = False
+        if compile_model:
+            opt = keras.optimizers.Adam(lr) if optimizer == "adam" else keras.optimizers.SGD(lr)
+            model.compile(optimizer=opt, loss=loss() if callable(loss) and isinstance(loss, type) else loss,
+                          metrics=list(metrics))
+        return model
+
+    return build
+
+
+def test_small_cnn_params_match_keras():
+    assert nb06.small_cnn_params(3) == small_cnn()(SHAPE).count_params() == 5_121
+
+
+def test_small_cnn_right(pets, capsys):
+    import keras
+
+    assert nb06.check_small_cnn(small_cnn(), *pets, SHAPE, LR)
+    assert "✓" in capsys.readouterr().out
+    assert nb06.check_small_cnn(small_cnn(loss=keras.losses.BinaryCrossentropy, metrics=("binary_accuracy",)),
+                                *pets, SHAPE, LR)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"units": 2, "activation": "softmax"}, "2 units"),
+    ({"activation": None}, "'linear'"),
+    ({"activation": "softmax"}, "always outputs 1"),
+    ({"loss": "sparse_categorical_crossentropy"}, "softmax over one unit per class"),
+    ({"loss": "categorical_crossentropy"}, "softmax over one unit per class"),
+    ({"loss": "mse"}, "mean_squared_error"),
+    ({"lr": 1e-3}, "LEARNING_RATE"),
+    ({"optimizer": "sgd"}, "SGD"),
+    ({"head": "flatten"}, "GlobalAveragePooling2D"),
+    ({"compile_model": False}, "not compiled"),
+    ({"metrics": ()}, "accuracy"),
+    ({"fixed_shape": (128, 128, 3)}, "input_shape argument"),
+    ({"filters": (32, 64)}, "16 and then 32"),
+])
+def test_small_cnn_usual_slips_get_their_sentence(lenient, pets, kwargs, words):
+    res = nb06.check_small_cnn(small_cnn(**kwargs), *pets, SHAPE, LR)
+    assert not res and words in res.message, res.message
+    assert "binary_crossentropy" not in res.message  # the answer to the exercise's question is not given away
+
+
+def test_small_cnn_logits_loss(lenient, pets):
+    import keras
+
+    res = nb06.check_small_cnn(small_cnn(loss=keras.losses.BinaryCrossentropy(from_logits=True)), *pets, SHAPE, LR)
+    assert not res and "from_logits" in res.message
+
+
+def test_small_cnn_not_a_function_or_raising(lenient, pets):
+    res = nb06.check_small_cnn(small_cnn()(SHAPE), *pets, SHAPE, LR)
+    assert not res and "should be a function" in res.message
+
+    def broken(input_shape):
+        raise ValueError("bad layer")
+
+    res = nb06.check_small_cnn(broken, *pets, SHAPE, LR)
+    assert not res and "raised ValueError (bad layer)" in res.message
+    res = nb06.check_small_cnn(lambda input_shape: "model", *pets, SHAPE, LR)
+    assert not res and "returned a str" in res.message
+
+
+@pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
+def test_small_cnn_that_cannot_learn_fails_the_short_run(lenient, pets):
+    res = nb06.check_small_cnn(small_cnn(frozen=True), *pets, SHAPE, LR)
+    assert not res and "loss did not fall" in res.message
+
+
+def test_small_cnn_strict_raises(pets):
+    with pytest.raises(ExerciseFailed):
+        nb06.check_small_cnn(small_cnn(units=2, activation="softmax"), *pets, SHAPE, LR)

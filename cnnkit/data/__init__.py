@@ -42,7 +42,16 @@ from .common import OFFLINE_ENV, DataNotFoundError, offline
 from .duplicates import FLIP_NAMES, ahash, dhash, hamming_matrix, hash_images, load_image, nearest_hamming
 from .fashion_mnist import FASHION_MNIST_CLASSES, ensure_fashion_mnist, load_fashion_mnist
 from .fashion_mnist import FILES as _FASHION_FILES
-from .pipeline import IMAGE_EXTENSIONS, FolderIndex, check_image, from_arrays, from_paths, image_folder, index_folder
+from .pipeline import (
+    IMAGE_EXTENSIONS,
+    SHUFFLE_BUFFER,
+    FolderIndex,
+    check_image,
+    from_arrays,
+    from_paths,
+    image_folder,
+    index_folder,
+)
 from .splits import balanced_indices, shared_groups, split_indices
 
 __all__ = [
@@ -52,7 +61,8 @@ __all__ = [
     "BLOOD_CELL_CLASSES", "BLOOD_CELL_SPLITS", "ensure_blood_cells", "blood_cells", "blood_cell_originals",
     "generator_positions", "stained_cell", "Matches", "SmearMatcher",
     "CATS_VS_DOGS_CLASSES", "ensure_cats_vs_dogs", "cats_vs_dogs", "cats_vs_dogs_split", "PetSplit",
-    "IMAGE_EXTENSIONS", "FolderIndex", "check_image", "index_folder", "from_paths", "from_arrays", "image_folder",
+    "IMAGE_EXTENSIONS", "SHUFFLE_BUFFER", "FolderIndex", "check_image", "index_folder", "from_paths", "from_arrays",
+    "image_folder",
     "balanced_indices", "split_indices", "shared_groups",
     "FLIP_NAMES", "load_image", "dhash", "ahash", "hash_images", "hamming_matrix", "nearest_hamming",
 ]

@@ -24,10 +24,11 @@ import numpy as np
 
 from .splits import split_indices
 
-__all__ = ["IMAGE_EXTENSIONS", "FolderIndex", "check_image", "index_folder", "from_paths", "from_arrays",
+__all__ = ["IMAGE_EXTENSIONS", "SHUFFLE_BUFFER", "FolderIndex", "check_image", "index_folder", "from_paths", "from_arrays",
            "image_folder"]
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # the same allowlist as Keras
+SHUFFLE_BUFFER = 10_000  # decoded images that from_paths(..., cache=..., shuffle=True) shuffles among, per epoch
 
 
 @dataclass
@@ -142,6 +143,11 @@ def from_paths(paths, labels, class_names, image_size=(256, 256), batch_size: in
     Decoding and resizing are those of ``keras.utils.image_dataset_from_directory``
     (``tf.io.decode_image``, then ``tf.image.resize``), so both give the same pixels. ``cache=True``
     keeps decoded images in memory after the first epoch (or pass a file name to cache on disk).
+
+    ``shuffle=True`` shuffles anew every epoch, seeded by ``seed``: without a cache, all the paths before
+    decoding; with a cache, the decoded images after it, in a buffer of ``SHUFFLE_BUFFER`` images. A
+    longer list is then also shuffled once before decoding, so that a list sorted by class is mixed from
+    the first batch of every epoch on.
     """
     import tensorflow as tf
 
@@ -181,14 +187,19 @@ def from_paths(paths, labels, class_names, image_size=(256, 256), batch_size: in
         return img, label
 
     ds = tf.data.Dataset.from_tensor_slices((paths, labels))
-    if shuffle and not cache:
+    if shuffle and not cache:  # shuffling the paths is cheap: all of them, anew every epoch
         ds = ds.shuffle(max(1, len(paths)), seed=seed, reshuffle_each_iteration=True)
+    if shuffle and cache and len(paths) > SHUFFLE_BUFFER:
+        # The decoded images are shuffled after the cache in a buffer of SHUFFLE_BUFFER images. Over a longer
+        # list sorted by class (as index_folder returns it) that buffer would start every epoch with the first
+        # classes only, so the paths are shuffled once, seeded, before they are decoded and cached.
+        ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=False)
     # Files were checked before (index_folder), so the length stays known and Keras can show progress.
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
     if cache:
         ds = ds.cache(cache if isinstance(cache, str) else "")
-        if shuffle:
-            ds = ds.shuffle(min(max(1, len(paths)), 10_000), seed=seed, reshuffle_each_iteration=True)
+        if shuffle:  # anew every epoch; a list no longer than the buffer is shuffled completely
+            ds = ds.shuffle(min(max(1, len(paths)), SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True)
     if batch_size is not None:
         ds = ds.batch(batch_size)
     ds = ds.prefetch(tf.data.AUTOTUNE)

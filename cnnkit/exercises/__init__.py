@@ -15,7 +15,9 @@ The building blocks, public for the per-notebook modules and for new checkers:
 * :func:`report`: print a sentence as a :class:`Check` (and raise in strict mode when it is wrong);
 * :func:`quietly`, :func:`text_of`: run a building block without printing, to report once in one's own words;
 * :func:`as_array`, :func:`typename`: read an answer as numbers, and name its type in a message;
-* :func:`check_recall`: the one recall checker (notebooks 03, 04 and 05 re-export it).
+* :func:`check_recall`: the one recall checker (notebooks 03 and 05 re-export it);
+* :func:`short_run`, :func:`layers_of`, :func:`input_shape`: for checkers of exercises that build a model, a pipeline or a
+  callback: train a few steps and see whether the loss falls; list a model's layers, nested ones included.
 """
 
 from __future__ import annotations
@@ -203,3 +205,59 @@ def check_recall(answer, cm) -> Check:
         if expected.any() and np.allclose(arr, 100 * expected, atol=1e-4):
             return report(False, "recall looks like a percentage: give it as a fraction between 0 and 1.")
     return check_array(answer, expected, name="recall", atol=1e-6)
+
+
+def layers_of(model) -> list:
+    """The layers of a Keras model in order, the layers of nested models (such as a ``keras.Sequential``
+    of augmentation layers inside a model) in their place; ``InputLayer`` left out."""
+    import keras
+
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            found.extend(layers_of(layer))
+        elif not isinstance(layer, keras.layers.InputLayer):
+            found.append(layer)
+    return found
+
+
+def input_shape(model):
+    """A Keras model's input shape as a tuple, or None when it has none yet (a ``keras.Sequential`` without
+    ``keras.Input``)."""
+    try:
+        shape = model.input_shape
+    except (AttributeError, ValueError):
+        return None
+    return tuple(shape) if isinstance(shape, (tuple, list)) and not isinstance(shape[0], (tuple, list)) else None
+
+
+def short_run(model, x, y, steps: int, fall: float = 0.0) -> tuple:
+    """Train a compiled ``model`` for ``steps`` steps on the one batch ``(x, y)``, as a checker's proof that
+    it trains: its loss must fall by more than the fraction ``fall`` of where it started.
+
+    Each step is ``model.train_on_batch``, which returns the loss of the batch before that step's update; a
+    last call measures it after ``steps`` updates (and updates once more, which does not matter here).
+
+    Returns:
+        ``(before, after, problem)``: the loss before the first update and after the last, and ``None`` when
+        it fell enough; otherwise ``problem`` is a clause for a checker's sentence ("the loss did not fall
+        ...", "training raised ...", "the loss became nan ..."), and ``before``/``after`` are None when
+        training failed.
+    """
+    losses = []
+    for _ in range(steps + 1):
+        model.reset_metrics()  # train_on_batch reports a running mean over calls unless the metrics are reset
+        try:
+            logs = model.train_on_batch(x, y, return_dict=True)
+        except Exception as err:  # the learner's model may raise anything
+            first_line = (str(err).strip().splitlines() or [""])[0]
+            return None, None, f"training raised {type(err).__name__} ({first_line[:160]})"
+        loss = float(logs["loss"])
+        if not np.isfinite(loss):
+            return None, None, f"the loss became {loss} during training"
+        losses.append(loss)
+    before, after = losses[0], losses[-1]
+    if not after < (1 - fall) * before:
+        return before, after, f"the loss did not fall as training should make it: {before:.3f} before, {after:.3f} " \
+                              f"after {steps} steps"
+    return before, after, None

@@ -5,15 +5,12 @@ Each checker computes the right answer itself and prints one sentence (see :mod:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from . import as_array, check_array, check_int, check_recall, quietly, report, text_of
+from . import Check, as_array, check_array, quietly, report, text_of, typename
 
 __all__ = ["pad_and_crop", "check_pad_and_crop", "conv_params", "dense_params", "article_params",
-           "check_same_padding_params", "warmup_cosine", "check_lr_at_epochs",
-           "check_recall"]  # exercise 4: the shared recall checker
+           "check_whitening", "GROUP_SPEC", "check_conv_group", "triangular_lr", "check_triangular"]
 
 
 def pad_and_crop(image, top: int, left: int, pad: int = 4) -> np.ndarray:
@@ -80,48 +77,163 @@ def article_params(padding: str = "valid", size: int = 32, channels: int = 3, nu
     return total + dense_params(size * size * c_in, 128) + dense_params(128, num_classes)
 
 
-def check_same_padding_params(answer):
-    """Exercise 2: the source model's parameter count with ``padding="same"`` in all three convolutions."""
-    name = "the parameter count with padding='same'"
-    if not isinstance(answer, bool) and isinstance(answer, (int, np.integer)):
-        if int(answer) == article_params("valid"):
-            return report(False, f"{name} equals the count of the model above, which uses padding='valid'; with "
-                                "'same' the feature maps stay larger, so the flattened vector is longer.")
-        conv_total = article_params("same") - dense_params(4 * 4 * 128, 128) - dense_params(128, 10)
-        if int(answer) == conv_total + dense_params(8 * 8 * 128, 128) + dense_params(128, 10):
-            return report(False, f"{name} has a flattened length for only two poolings: the third max-pool halves "
-                                "the height and width once more before Flatten.")
-    return check_int(answer, article_params("same"), name=name)
+def check_whitening(W, cov, eps: float) -> Check:
+    """Exercise 2: whitening filters ``W`` (one per column) for the patch covariance ``cov``.
+
+    Right when ``W.T @ cov @ W`` is the diagonal matrix ``lam / (lam + eps)`` (uncorrelated outputs of variance
+    about 1), whatever the order and signs of the columns.
+    """
+    cov = np.asarray(cov, dtype=np.float64)
+    n = cov.shape[0]
+    arr = as_array(W)
+    if arr is None:
+        return report(False, f"W should be a NumPy array, but it is a {typename(W)}.")
+    if arr.shape != (n, n):
+        return report(False, f"W has shape {arr.shape}, expected ({n}, {n}): one filter of {n} numbers per column.")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        return report(False, "W contains NaN or infinite values: is an eigenvalue plus EPS negative or zero?")
+    lam, vecs = np.linalg.eigh(cov)
+    out = arr.T @ cov @ arr
+    target = np.sort(lam / (lam + eps))
+    off = np.abs(out - np.diag(np.diag(out))).max()
+    if off < 1e-6 * max(1.0, np.abs(out).max()) and np.allclose(np.sort(np.diag(out)), target, rtol=1e-5, atol=1e-9):
+        return report(True, "Correct: W.T @ cov @ W is diagonal with entries lam / (lam + EPS), about 1: the "
+                            "whitened patches are uncorrelated, each with variance about 1.")
+    if np.allclose(arr.T @ arr, np.eye(n), atol=1e-6) and off < 1e-6 * max(1.0, np.abs(out).max()):
+        return report(False, "W's columns are the eigenvectors, but not yet divided by sqrt(eigenvalue + EPS): the "
+                            "outputs are uncorrelated but keep their very different variances.")
+    scaled_rows = vecs / np.sqrt(lam + eps)[:, None]
+    if np.allclose(np.abs(arr), np.abs(scaled_rows), atol=1e-9):
+        return report(False, "W divides each row by sqrt(eigenvalue + EPS): each eigenvalue belongs to a column "
+                            "(an eigenvector), so divide the columns.")
+    if np.allclose(np.abs(arr), np.abs(vecs * (lam + eps)[None, :] ** -1), rtol=1e-6, atol=1e-12):
+        return report(False, "W divides by the eigenvalues themselves: the variance falls with the square of the "
+                            "gain, so divide by their square roots.")
+    return report(False, "W.T @ cov @ W is not (nearly) the identity: the whitened patches would still be "
+                        "correlated or of unequal variance. Use the eigenvectors of cov, scaled column by column.")
 
 
-def warmup_cosine(epoch, peak: float, warmup_epochs: float, epochs: float):
-    """Learning rate at (fractional) ``epoch``: linear from 0 to ``peak``, then half a cosine down to 0."""
-    epoch = np.asarray(epoch, dtype=np.float64)
-    rise = peak * epoch / warmup_epochs if warmup_epochs else np.full_like(epoch, peak)
-    done = np.clip((epoch - warmup_epochs) / (epochs - warmup_epochs), 0.0, 1.0)
-    fall = peak * 0.5 * (1.0 + np.cos(math.pi * done))
-    return np.where(epoch < warmup_epochs, rise, fall)
+# Exercise 3: the layers of one airbench group, in order: (name suffix, class name, settings)
+GROUP_SPEC = [
+    ("conv1", "Conv2D", {"kernel_size": (3, 3), "padding": "same", "use_bias": False}),
+    ("pool", "MaxPooling2D", {"pool_size": (2, 2)}),
+    ("bn1", "BatchNormalization", {"momentum": 0.6, "center": False, "scale": False}),
+    ("shift1", "ScaledBias", {"scale": 8.0}),
+    ("gelu1", "Activation", {"activation": "gelu"}),
+    ("conv2", "Conv2D", {"kernel_size": (3, 3), "padding": "same", "use_bias": False}),
+    ("bn2", "BatchNormalization", {"momentum": 0.6, "center": False, "scale": False}),
+    ("shift2", "ScaledBias", {"scale": 8.0}),
+    ("gelu2", "Activation", {"activation": "gelu"}),
+]
 
 
-def check_lr_at_epochs(answer, peak: float, warmup_epochs: int, epochs: int):
-    """Exercise 3: the learning rate at the start of epochs 0, 1, ..., ``epochs`` (``epochs + 1`` values)."""
-    e = np.arange(epochs + 1, dtype=np.float64)
-    expected = warmup_cosine(e, peak, warmup_epochs, epochs)
-    name = "lr_per_epoch"
-    arr = as_array(answer)
-    if arr is not None and arr.ndim == 1 and len(arr) == epochs and np.allclose(
-            arr, expected[:-1], atol=1e-6, rtol=1e-4):
-        return report(False, f"{name} stops one epoch early: one value per epoch start, including the start of "
-                            "epoch R9_EPOCHS (the end of training), so R9_EPOCHS + 1 values.")
-    if arr is not None and arr.shape == expected.shape and not np.allclose(arr, expected, atol=1e-6, rtol=1e-4):
-        warm = e < warmup_epochs
-        done = np.clip((e - warmup_epochs) / (epochs - warmup_epochs), 0.0, 1.0)
-        no_half = np.where(warm, expected, peak * (1.0 + np.cos(math.pi * done)))
-        over_all = np.where(warm, expected, peak * 0.5 * (1.0 + np.cos(math.pi * (e - warmup_epochs) / epochs)))
-        if np.allclose(arr, no_half, atol=1e-6, rtol=1e-4):
-            return report(False, f"{name} is too large after the warm-up: the cosine part needs the factor ½, "
-                                "so that it starts at PEAK_LR and ends at 0.")
-        if np.allclose(arr, over_all, atol=1e-6, rtol=1e-4):
-            return report(False, f"{name} does not reach 0 at the end: the cosine runs over the epochs after the "
-                                "warm-up, R9_EPOCHS − R9_WARMUP, not over R9_EPOCHS.")
-    return check_array(answer, expected, name=name, atol=1e-6, rtol=1e-4)
+def _layer_setting(layer, key):
+    config = layer.get_config()
+    value = config.get(key)
+    if key == "activation":
+        value = getattr(layer.activation, "__name__", value)
+    if isinstance(value, list):
+        value = tuple(value)
+    return value
+
+
+def check_conv_group(conv_group, images, labels, width: int = 8, block: int = 7, steps: int = 12) -> Check:
+    """Exercise 3: ``conv_group(x, width, block)`` builds one airbench group (:data:`GROUP_SPEC`).
+
+    The checker applies it to a small input, compares the new layers with the specification, then trains a
+    tiny model around it for ``steps`` steps on ``images``/``labels`` and checks that the loss falls.
+    """
+    import keras
+    from keras import layers
+
+    if not callable(conv_group):
+        return report(False, f"conv_group should be a function, but it is a {typename(conv_group)}.")
+    inputs = keras.Input((32, 32, 3))
+    stem = layers.Conv2D(8, 3, padding="same", name="stem")(layers.Rescaling(1 / 255, name="rescale")(inputs))
+    try:
+        out = conv_group(stem, width, block)
+    except Exception as err:  # the learner's code: report any error in one sentence
+        return report(False, f"calling conv_group(x, {width}, {block}) raised {type(err).__name__}: {err}")
+    if out is None or not hasattr(out, "shape"):
+        return report(False, f"conv_group returned {typename(out)}; it should return the output tensor of the "
+                            "last layer (return x).")
+    try:
+        model = keras.Model(inputs, out)
+    except Exception as err:
+        return report(False, f"the layers do not form a model from x to the returned tensor ({type(err).__name__}); "
+                            "call each layer on the output of the previous one.")
+    added = [layer for layer in model.layers if layer.name not in {"stem", "rescale"}
+             and not isinstance(layer, keras.layers.InputLayer)]
+    names = [layer.name for layer in added]
+    expected = [f"block{block}_{suffix}" for suffix, _, _ in GROUP_SPEC]
+    if len(added) != len(GROUP_SPEC):
+        return report(False, f"conv_group adds {len(added)} layers; the specification has {len(GROUP_SPEC)} "
+                            "(conv, pool, norm, shift, GELU, then conv, norm, shift, GELU).")
+    for layer, want, (_, cls, settings) in zip(added, expected, GROUP_SPEC):
+        if type(layer).__name__ != cls:
+            return report(False, f"layer {names.index(layer.name) + 1} ({layer.name}) is a {type(layer).__name__}; "
+                                f"step {want} should be a {cls}.")
+        if layer.name != want:
+            return report(False, f"layer {layer.name!r} should be named {want!r} (names follow "
+                                "block{block}_conv1, ..._pool, ..._bn1, ..._shift1, ..._gelu1, ..._conv2, ...).")
+        for key, value in settings.items():
+            got = _layer_setting(layer, key)
+            if got != value and not (isinstance(value, float) and isinstance(got, float) and abs(got - value) < 1e-9):
+                return report(False, f"{layer.name} has {key}={got!r}; the specification says {value!r}.")
+        if cls == "Conv2D" and layer.filters != width:
+            return report(False, f"{layer.name} has {layer.filters} filters; it should have `width` ({width}).")
+    if tuple(out.shape[1:]) != (16, 16, width):
+        return report(False, f"the group's output has shape {tuple(out.shape[1:])}; expected (16, 16, {width}) for "
+                            "a 32x32 input: one 2x2 pooling, 'same' convolutions.")
+    # a short run: the loss must fall
+    keras.utils.set_random_seed(0)
+    head = layers.Dense(10, name="head")(layers.GlobalMaxPooling2D(name="gmp")(out))
+    trainer = keras.Model(inputs, head)
+    trainer.compile(keras.optimizers.SGD(0.05, momentum=0.85, nesterov=True),
+                    keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x = np.asarray(images, dtype="float32")[:32]
+    y = np.asarray(labels).reshape(-1)[:32]
+    before = float(trainer.evaluate(x, y, verbose=0))
+    trainer.fit(x, y, batch_size=16, epochs=max(1, steps // 2), verbose=0, shuffle=False)
+    after = float(trainer.evaluate(x, y, verbose=0))
+    if not np.isfinite(after) or after >= before:
+        return report(False, f"the layers match, but a tiny model with your group did not learn in {steps} steps "
+                            f"(loss {before:.3f} -> {after:.3f}).")
+    return report(True, f"Correct: your group has the 9 specified layers, output shape (16, 16, {width}), and a tiny "
+                        f"model with it learns (loss {before:.3f} -> {after:.3f} in {steps} steps).")
+
+
+def triangular_lr(step, peak: float, total: int, warmup: float = 0.23, start: float = 0.2, end: float = 0.07) -> float:
+    """The triangular schedule at ``step``: ``start*peak`` -> ``peak`` at ``int(warmup*total)`` -> ``end*peak``."""
+    top = int(warmup * total)
+    if step < top:
+        return peak * (start + (1 - start) * step / top)
+    return peak * (1 + (end - 1) * (step - top) / (total - top))
+
+
+def check_triangular(triangular, peak: float, total: int) -> Check:
+    """Exercise 4: the function ``triangular(step)`` gives the triangular schedule at every step 0..total."""
+    if not callable(triangular):
+        return report(False, f"triangular should be a function, but it is a {typename(triangular)}.")
+    steps = np.arange(total + 1)
+    try:
+        got = np.array([float(triangular(int(s))) for s in steps])
+    except Exception as err:
+        return report(False, f"triangular(step) raised {type(err).__name__}: {err}")
+    expected = np.array([triangular_lr(int(s), peak, total) for s in steps])
+    top = int(0.23 * total)
+    if np.allclose(got, expected, rtol=1e-6, atol=1e-9):
+        return report(True, f"Correct: triangular(step) matches the schedule at all {total + 1} steps.")
+    if not np.isclose(got[0], expected[0]):
+        return report(False, f"triangular(0) is {'too large' if got[0] > expected[0] else 'too small'}: the schedule "
+                            "starts at 0.2 times the peak.")
+    if not np.isclose(got[top], peak):
+        return report(False, "triangular(TOP) should be the peak itself: the rise ends exactly at step TOP.")
+    if not np.isclose(got[-1], expected[-1]):
+        return report(False, f"triangular(TOTAL) is {'too large' if got[-1] > expected[-1] else 'too small'}: the "
+                            "schedule ends at 0.07 times the peak.")
+    first = int(np.flatnonzero(~np.isclose(got, expected, rtol=1e-6, atol=1e-9))[0])
+    part = "rise" if first < top else "fall"
+    return report(False, f"the start, peak and end are right, but the {part} is not a straight line (first "
+                        f"difference at step {first}).")

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import CATS_VS_DOGS_CLASSES as CLASS_NAMES  # label 0 and label 1
-from . import Check, as_array, check_array, check_int, report, typename
+from . import Check, as_array, check_array, check_int, layers_of, report, short_run, typename
+from . import input_shape as model_input_shape
 
 
 def article_params(size: int, stride: int = 1, channels: int = 3) -> int:
@@ -78,6 +79,146 @@ def check_softmax_head(kernel2, bias2, kernel, bias) -> Check:
                         "remember that softmax only depends on the difference of the two logits.")
 
 
+def small_cnn_params(channels: int = 3) -> int:
+    """Parameters of exercise 3's model: conv 16@3x3 and 32@3x3 with biases, and one output unit after global
+    average pooling (the image size does not matter)."""
+    return (3 * 3 * channels * 16 + 16) + (3 * 3 * 16 * 32 + 32) + (32 + 1)
+
+
+def _loss_name(loss) -> tuple:
+    """The name of a compiled loss (string, function or ``keras.losses.Loss``) and whether it takes logits."""
+    import keras
+
+    if isinstance(loss, str):
+        try:
+            loss = keras.losses.get(loss)
+        except ValueError:
+            return loss, False
+    if isinstance(loss, keras.losses.Loss):
+        config = loss.get_config()
+        fn = getattr(loss, "fn", None)
+        return getattr(fn, "__name__", config.get("name", type(loss).__name__)), bool(config.get("from_logits"))
+    return getattr(loss, "__name__", typename(loss)), False
+
+
+SMALL_RUN_SIZE = (32, 32)  # the short run trains a 32x32 copy: fast, and the spec must follow input_shape
+SMALL_RUN_STEPS = 30
+SMALL_RUN_LEARNING_RATE = 3e-3  # larger than the notebook's, so that 30 steps show the loss falling
+SMALL_LOSS_FALL = 0.05
+
+
+def check_small_cnn(build, photos, labels, input_shape, learning_rate) -> Check:
+    """Exercise 3: ``build(input_shape)`` returns a new, compiled binary classifier built to the spec.
+
+    The spec: ``keras.Input(input_shape)``, ``Rescaling(1/255)``, two blocks of a 3x3 'same' convolution with
+    ReLU (16, then 32 filters) and 2x2 max pooling, global average pooling, one sigmoid output unit; compiled
+    with Adam at ``learning_rate``, binary cross-entropy and accuracy. Each departure gets its own sentence
+    (two output units, a softmax or no activation, a loss for softmax outputs, logits, no compile, the
+    learning rate, ``Flatten``...). Then the function builds a model for 32x32 photos, which is recompiled
+    with a larger learning rate and its own loss and trained for a few steps on ``photos`` (a batch of
+    training photos, uint8, resized here) and their 0/1 ``labels``: the loss must fall.
+    """
+    import keras
+    from keras import layers
+
+    name = "small_binary_cnn"
+    if not callable(build) or isinstance(build, keras.Model):
+        return report(False, f"{name} should be a function (def {name}(input_shape): ...) that builds and returns "
+                            f"a new model, but it is a {typename(build)}.")
+
+    def call(shape):
+        try:
+            return build(tuple(shape)), None
+        except Exception as err:  # the learner's code may raise anything
+            first_line = (str(err).strip().splitlines() or [""])[0]
+            return None, report(False, f"{name}({tuple(shape)}) raised {type(err).__name__} ({first_line[:160]}).")
+
+    model, failed = call(input_shape)
+    if failed is not None:
+        return failed
+    if not isinstance(model, keras.Model):
+        return report(False, f"{name} should return a Keras model, but it returned a {typename(model)}.")
+    shape = model_input_shape(model)
+    if shape is None:
+        return report(False, f"{name}'s model has no input shape: start it with keras.Input(input_shape).")
+    if shape != (None, *input_shape):
+        return report(False, f"{name}({tuple(input_shape)}) builds a model for inputs of shape {shape[1:]}: use "
+                            "the input_shape argument in keras.Input.")
+    found = layers_of(model)
+    kinds = [type(layer).__name__ for layer in found]
+    if not found or not isinstance(found[0], layers.Rescaling) or not np.isclose(float(found[0].scale), 1 / 255):
+        return report(False, f"{name}'s model does not start with Rescaling(1/255): the pipeline gives raw 0-255 "
+                            "pixels, so the model must scale them itself.")
+    convs = [layer for layer in found if isinstance(layer, layers.Conv2D)]
+    if [layer.filters for layer in convs] != [16, 32]:
+        return report(False, f"{name}'s convolutions have {[layer.filters for layer in convs]} filters; the spec "
+                            "has two, with 16 and then 32 filters.")
+    if any(tuple(c.kernel_size) != (3, 3) or c.padding != "same" or tuple(c.strides) != (1, 1) for c in convs):
+        return report(False, f"{name}'s convolutions should be 3x3 with 'same' padding and stride 1 (Conv2D(filters, "
+                            "(3, 3), padding=\"same\")).")
+    if any(getattr(c.activation, "__name__", "") != "relu" for c in convs):
+        return report(False, f"{name}'s convolutions should use the ReLU activation.")
+    pools = [layer for layer in found if isinstance(layer, layers.MaxPooling2D)]
+    if len(pools) != 2 or any(tuple(p.pool_size) != (2, 2) for p in pools):
+        return report(False, f"{name} should have a 2x2 max pooling after each convolution ({len(pools)} "
+                            "MaxPooling2D found).")
+    if "Flatten" in kinds or "GlobalAveragePooling2D" not in kinds:
+        return report(False, f"{name} should average each final feature map with GlobalAveragePooling2D (no "
+                            "Flatten), so that the output layer reads 32 numbers whatever the image size.")
+    last = found[-1]
+    if not isinstance(last, layers.Dense):
+        return report(False, f"{name}'s last layer is a {kinds[-1]}; the spec ends with the output unit, a Dense "
+                            "layer.")
+    activation = getattr(last.activation, "__name__", str(last.activation))
+    if last.units != 1:
+        return report(False, f"{name}'s output layer has {last.units} units; a binary classifier needs one unit "
+                            "that gives P(Dog) (section 8), and its labels have shape (batch, 1).")
+    if activation != "sigmoid":
+        why = (" (a softmax over one unit always outputs 1)" if activation == "softmax" else "")
+        return report(False, f"{name}'s output unit has the activation '{activation}'{why}; the spec asks for a "
+                            "probability between 0 and 1 from one unit.")
+    if not getattr(model, "compiled", False):
+        return report(False, f"{name} returns a model that is not compiled: call model.compile(...) before "
+                            "returning it.")
+    if not isinstance(model.optimizer, keras.optimizers.Adam):
+        return report(False, f"{name} compiles with {typename(model.optimizer)}; the spec asks for Adam.")
+    rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    if not np.isclose(rate, learning_rate, rtol=1e-4):
+        return report(False, f"{name} compiles Adam with the learning rate {rate:g}; use LEARNING_RATE (pass it "
+                            "to keras.optimizers.Adam), as for the notebook's models.")
+    loss, from_logits = _loss_name(model.loss)
+    if loss in ("sparse_categorical_crossentropy", "categorical_crossentropy"):
+        return report(False, f"{name} compiles with {loss}, a loss for a softmax over one unit per class; one "
+                            "sigmoid unit and 0/1 labels need the loss that section 8 pairs with it.")
+    if loss != "binary_crossentropy":
+        return report(False, f"{name} compiles with the loss {loss}; a sigmoid unit and 0/1 labels need the loss "
+                            "that section 8 pairs with it.")
+    if from_logits:
+        return report(False, f"{name}'s loss expects logits (from_logits=True), but the sigmoid unit already "
+                            "outputs probabilities.")
+    metrics = model.get_compile_config().get("metrics") or []
+    if not any("acc" in str(m).lower() for m in metrics):
+        return report(False, f"{name} compiles without the accuracy metric (metrics=[\"accuracy\"]).")
+    expected = small_cnn_params(input_shape[-1])
+    if model.count_params() != expected:
+        return report(False, f"{name}'s model has the right kinds of layers but not the spec's parameter count: "
+                            "compare its summary with the spec, layer by layer.")
+    small, failed = call((*SMALL_RUN_SIZE, input_shape[-1]))
+    if failed is not None:
+        return failed
+    import tensorflow as tf
+
+    x = np.round(tf.image.resize(np.asarray(photos, dtype="float32"), SMALL_RUN_SIZE).numpy())
+    y = np.asarray(labels, dtype="float32").reshape(-1, 1)
+    small.compile(optimizer=keras.optimizers.Adam(SMALL_RUN_LEARNING_RATE), loss=small.loss)
+    before, after, problem = short_run(small, x, y, SMALL_RUN_STEPS, fall=SMALL_LOSS_FALL)
+    if problem:
+        return report(False, f"{name}'s model follows the spec, but in a short run of a 32x32 copy {problem}.")
+    return report(True, f"Correct: {name} builds and compiles the spec's model ({expected:,} parameters), and a "
+                       f"32x32 copy trained for {SMALL_RUN_STEPS} steps on {len(x)} photos lowered its loss from "
+                       f"{before:.3f} to {after:.3f}.")
+
+
 def _precision_recall(y, pred):
     """[precision, recall] of label 1 from 0/1 predictions; 0/0 counts as 0 (scikit-learn's zero_division=0)."""
     y, pred = np.asarray(y).astype(bool), np.asarray(pred).astype(bool)
@@ -104,7 +245,7 @@ def _pr_cases():
 
 
 def check_precision_recall(precision_recall) -> Check:
-    """Exercise 3: a function ``precision_recall(y_true, p_dog, threshold)`` returning
+    """Exercise 4: a function ``precision_recall(y_true, p_dog, threshold)`` returning
     ``np.array([precision, recall])`` of Dog (label 1), Dog predicted for ``p_dog > threshold``.
 
     The checker calls the function on its own cases (:func:`_pr_cases`), so the answer does not depend on how
@@ -186,7 +327,7 @@ def _load_img(path, image_size, interpolation):
 
 
 def check_image_batch(answer, path, image_size) -> Check:
-    """Exercise 4: the photo at ``path`` as a batch of one, decoded and resized exactly as in training.
+    """Exercise 5: the photo at ``path`` as a batch of one, decoded and resized exactly as in training.
 
     The expected pixels are those of :func:`cnnkit.data.from_paths` (``tf.io.decode_image``, then
     ``tf.image.resize``, bilinear without antialiasing, rounded to ``uint8``); unrounded ``float32`` values
