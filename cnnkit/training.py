@@ -7,18 +7,21 @@ re-augmented epochs and test-time augmentation (notebook 05's fast CIFAR-10 reci
   (alternating horizontal flips, random shifts with mirrored borders).
 * :func:`predict_tta`: predictions averaged over flipped and shifted copies of each image.
 * :func:`train_airbench`: all of the above put together: :func:`cnnkit.models.airbench` trained on uint8
-  images (notebook 07 uses it when notebook 05's saved model is missing).
+  images with notebook 05's recipe (notebook 07 uses it when notebook 05's saved model is missing), with
+  :func:`airbench_peak_lr` and :func:`airbench_weight_decay`.
 """
 
 from __future__ import annotations
 
 import weakref
+from typing import NamedTuple
 
 import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["TriangularSchedule", "WeightAveraging", "FlipShiftEpochs", "predict_tta", "shift_pad", "train_airbench"]
+__all__ = ["TriangularSchedule", "WeightAveraging", "FlipShiftEpochs", "predict_tta", "shift_pad", "AirbenchRun",
+           "airbench_peak_lr", "airbench_weight_decay", "train_airbench"]
 
 
 @keras.saving.register_keras_serializable(package="cnnkit")
@@ -232,45 +235,115 @@ def predict_tta(model, images, level: int = 2, batch_size: int = 1000, output: s
     return 0.5 * plain + 0.5 * shifted
 
 
-def train_airbench(x_train, y_train, *, widths=(64, 256, 256), epochs: int = 10, batch_size: int = 500,
-                   learning_rate: float = 1.0, momentum: float = 0.85, label_smoothing: float = 0.2,
-                   whiten_images: int = 5000, num_classes: int = 10, seed: int | None = 0, verbose=0):
-    """Train :func:`cnnkit.models.airbench` on ``x_train`` with airbench's recipe; return the trained model.
+class AirbenchRun(NamedTuple):
+    """What :func:`train_airbench` returns: the trained model, ``fit``'s history (a dict) and the training seconds."""
 
-    The whitening filters come from the first ``whiten_images`` training images
-    (:func:`cnnkit.layers.whitening_filters`); then SGD with Nesterov momentum on a
-    :class:`TriangularSchedule`, label smoothing, :class:`WeightAveraging` and :class:`FlipShiftEpochs`
-    (alternating flips, shifts by up to 2 pixels). The model is compiled with accuracy as its metric.
+    model: keras.Model
+    history: dict
+    seconds: float
+
+
+def airbench_peak_lr(momentum: float = 0.85) -> float:
+    """airbench94's peak learning rate (11.5 per 1,024 examples of a summed loss) for a mean loss with Nesterov
+    momentum: ``11.5 / (1 + 1 / (1 - momentum))``."""
+    return 11.5 / (1 + 1 / (1 - momentum))
+
+
+def airbench_weight_decay(momentum: float = 0.85, peak_lr: float | None = None) -> float:
+    """airbench94's weight decay (0.0153 per 1,024 examples, decoupled) as the coupled ``wd`` of
+    :func:`cnnkit.models.airbench` at the learning rate ``peak_lr`` (default :func:`airbench_peak_lr`)."""
+    peak_lr = airbench_peak_lr(momentum) if peak_lr is None else peak_lr
+    return 0.0153 / (1 + 1 / (1 - momentum)) / peak_lr
+
+
+def train_airbench(x_train, y_train, *, widths=(64, 256, 256), epochs: int = 10, batch_size: int = 1024,
+                   peak_lr: float | None = None, momentum: float = 0.85, weight_decay: float | None = None,
+                   label_smoothing: float = 0.2, whitening: bool = True, whitening_kernel=None,
+                   whiten_images: int = 5000, mean=None, std=None, averaging: bool = True, augment: bool = True,
+                   validation_data=None, backup=None, precision: str = "float32", jit_compile=False,
+                   num_classes: int = 10, seed: int | None = 0, verbose=0) -> AirbenchRun:
+    """Train :func:`cnnkit.models.airbench` with notebook 05's recipe (after Jordan's airbench94).
+
+    Per-channel ``mean``/``std`` (default: of ``x_train``'s pixels in [0, 1]) standardise the images; the fixed
+    first layer gets ``whitening_kernel`` (default: :func:`cnnkit.layers.whitening_filters` of the first
+    ``whiten_images`` standardised training images); then SGD with Nesterov momentum on a
+    :class:`TriangularSchedule` peaking at ``peak_lr``, coupled weight decay, label smoothing,
+    :class:`WeightAveraging` and :class:`FlipShiftEpochs` (alternating flips, shifts by up to 2 pixels).
+    The switches ``whitening``, ``averaging``, ``augment`` and ``label_smoothing=0`` each remove one ingredient
+    (notebook 05's ablation); ``whitening=False`` makes the first layer an ordinary trainable convolution.
 
     Args:
         x_train: uint8 images (N, H, W, 3), raw 0-255; y_train: integer labels (N,).
         widths: filters of the three groups (smaller widths train faster and reach less).
         epochs: passes over the training images.
         batch_size: images per step.
-        learning_rate: the schedule's peak.
-        momentum: SGD momentum.
+        peak_lr: the schedule's peak (default :func:`airbench_peak_lr`).
+        momentum: SGD momentum (Nesterov).
+        weight_decay: coupled ``wd`` (default :func:`airbench_weight_decay`).
         label_smoothing: of the cross-entropy.
-        whiten_images: images used to compute the whitening filters.
+        whitening: use the fixed whitening filters.
+        whitening_kernel: those filters, ``(2, 2, 3, 24)``; None computes them.
+        whiten_images: images used to compute them.
+        mean, std: per-channel statistics of the [0, 1] pixels.
+        averaging: use :class:`WeightAveraging`.
+        augment: flip and shift the training images.
+        validation_data: ``(images, integer labels)`` evaluated after each epoch, or None.
+        backup: a folder for ``keras.callbacks.BackupAndRestore`` (an interrupted run resumes there), or None.
+        precision: the Keras dtype policy while the model is built and trained (``"mixed_float16"`` on a GPU);
+            the previous policy is restored afterwards.
+        jit_compile: passed to ``compile`` (XLA).
         num_classes: number of classes.
         seed: seed of the initial weights, flips, shifts and order.
         verbose: passed to ``fit``.
+
+    Returns:
+        An :class:`AirbenchRun`: the trained model (compiled, accuracy as its metric), the history, the seconds.
     """
     from .layers import whitening_filters
-    from .models import CIFAR10_MEAN, CIFAR10_STD, airbench
+    from .models import airbench
+    from .results import timer
 
     x_train = np.asarray(x_train)
     if x_train.ndim != 4 or x_train.shape[-1] != 3:
         raise ValueError(f"x_train must be RGB images (N, H, W, 3), got shape {x_train.shape}")
+    if len(x_train) != len(y_train):
+        raise ValueError(f"x_train has {len(x_train)} images but y_train {len(y_train)} labels")
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
-    model = airbench(input_shape=x_train.shape[1:], num_classes=num_classes, widths=tuple(widths))
-    sample = x_train[:whiten_images] / 255.0
-    model.get_layer("whiten").set_weights([whitening_filters((sample - np.array(CIFAR10_MEAN)) / np.array(CIFAR10_STD))])
-    batches = FlipShiftEpochs(x_train, y_train, batch_size, num_classes, seed=seed)
-    total = epochs * len(batches)
-    model.compile(keras.optimizers.SGD(TriangularSchedule(learning_rate, total), momentum=momentum, nesterov=True),
-                  keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing), metrics=["accuracy"])
-    model.fit(batches, epochs=epochs, verbose=verbose, callbacks=[WeightAveraging(total)])
-    return model
+    peak_lr = airbench_peak_lr(momentum) if peak_lr is None else peak_lr
+    weight_decay = airbench_weight_decay(momentum, peak_lr) if weight_decay is None else weight_decay
+    if mean is None or std is None:
+        pixels = x_train.reshape(-1, 3)
+        mean = pixels.mean(axis=0) / 255 if mean is None else mean
+        std = pixels.std(axis=0) / 255 if std is None else std
+    if whitening and whitening_kernel is None:
+        whitening_kernel = whitening_filters((x_train[:whiten_images] / 255.0 - mean) / std)
+
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
+        model = airbench(input_shape=x_train.shape[1:], num_classes=num_classes, widths=tuple(widths), mean=mean,
+                         std=std, weight_decay=weight_decay, whitening_kernel=whitening_kernel if whitening else None)
+        if not whitening:  # an ordinary trainable first layer instead of the fixed whitening filters
+            model.get_layer("whiten").trainable = True
+        shift = 2 if augment else 0
+        train = FlipShiftEpochs(x_train, y_train, batch_size, num_classes, shift=shift, flip=augment, seed=seed)
+        steps = epochs * len(train)
+        model.compile(optimizer=keras.optimizers.SGD(TriangularSchedule(peak_lr, steps), momentum=momentum,
+                                                     nesterov=True),
+                      loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+                      metrics=["accuracy"], jit_compile=jit_compile)
+        callbacks = [WeightAveraging(steps)] if averaging else []
+        if backup is not None:
+            callbacks.append(keras.callbacks.BackupAndRestore(str(backup)))
+        if validation_data is not None:
+            x_val, y_val = validation_data
+            validation_data = (np.asarray(x_val).astype("float32"), keras.utils.to_categorical(y_val, num_classes))
+        with timer() as t:
+            history = model.fit(train, validation_data=validation_data, epochs=epochs, verbose=verbose,
+                                callbacks=callbacks)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    return AirbenchRun(model, history.history, t.seconds)

@@ -10,6 +10,8 @@ from cnnkit.training import (
     FlipShiftEpochs,
     TriangularSchedule,
     WeightAveraging,
+    airbench_peak_lr,
+    airbench_weight_decay,
     predict_tta,
     shift_pad,
     train_airbench,
@@ -125,14 +127,43 @@ def test_train_airbench_returns_a_trained_compiled_model():
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
     y = rng.integers(0, 10, 64)
-    model = train_airbench(x, y, widths=(8, 8, 8), epochs=2, batch_size=16, whiten_images=32, seed=0)
+    run = train_airbench(x, y, widths=(8, 8, 8), epochs=2, batch_size=16, whiten_images=32, seed=0,
+                         validation_data=(x[:16], y[:16]))
+    model, history, seconds = run
+    assert run.model is model and seconds > 0
     assert model.count_params() == models.airbench(widths=(8, 8, 8)).count_params()
     assert model.optimizer.iterations.numpy() == 2 * (64 // 16)
+    assert len(history["val_accuracy"]) == 2 and len(history["loss"]) == 2
+    mean, std = x.reshape(-1, 3).mean(axis=0) / 255, x.reshape(-1, 3).std(axis=0) / 255
+    standardised = model.get_layer("normalize")(x[:2].astype("float32"))  # the statistics of x, not CIFAR-10's
+    assert np.allclose(np.asarray(standardised), (x[:2] / 255 - mean) / std, atol=1e-4)
     whiten = model.get_layer("whiten").get_weights()[0]
-    expected = whitening_filters((x[:32] / 255 - np.array(models.CIFAR10_MEAN)) / np.array(models.CIFAR10_STD))
+    expected = whitening_filters((x[:32] / 255 - mean) / std)
     assert np.allclose(whiten, expected, atol=1e-5) and not model.get_layer("whiten").trainable
     assert np.all(np.isfinite(model.predict(x[:4], verbose=0)))
+    assert keras.mixed_precision.global_policy().name == "float32"  # the previous policy is restored
     with pytest.raises(ValueError, match="RGB images"):
         train_airbench(x[..., 0], y, widths=(8, 8, 8))
     with pytest.raises(ValueError, match="epochs"):
         train_airbench(x, y, widths=(8, 8, 8), epochs=0)
+    with pytest.raises(ValueError, match="labels"):
+        train_airbench(x, y[:10], widths=(8, 8, 8))
+
+
+def test_train_airbench_switches_remove_one_ingredient_each():
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (32, 32, 32, 3), dtype=np.uint8)
+    y = rng.integers(0, 10, 32)
+    plain = train_airbench(x, y, widths=(8, 8, 8), epochs=1, batch_size=16, whitening=False, averaging=False,
+                           augment=False, label_smoothing=0.0, precision="mixed_bfloat16").model
+    assert plain.get_layer("whiten").trainable  # an ordinary first layer, learned
+    assert plain.loss.label_smoothing == 0.0
+    assert plain.get_layer("block1_conv1").compute_dtype == "bfloat16"
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_airbench_learning_rate_and_weight_decay_follow_the_original():
+    # airbench94: lr 11.5 and wd 0.0153 per 1,024 examples, momentum 0.85; lr * wd is the per-step shrink
+    assert airbench_peak_lr(0.85) == pytest.approx(11.5 / (1 + 1 / 0.15))
+    assert airbench_peak_lr(0.85) * airbench_weight_decay(0.85) == pytest.approx(0.0153 / (1 + 1 / 0.15))
+    assert airbench_weight_decay(0.85) == pytest.approx(models.airbench.__kwdefaults__["weight_decay"], rel=1e-3)
