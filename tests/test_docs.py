@@ -57,3 +57,23 @@ def test_install_figures_come_from_the_saved_measurement():
     for figure in ("2.7 GB", "1.9 GB", "0.65 GB"):
         assert figure in kit
     assert "2.7G" in saved and "1.9G" in saved and re.search(r"6[45]\d MB in all", saved)
+
+
+def _one_day_rows():
+    kit = (ROOT / "docs" / "workshop.md").read_text(encoding="utf-8")
+    table = kit.split("**One day", 1)[1].split("**Two days**", 1)[0]
+    return [line for line in table.splitlines() if re.match(r"\| \d\d:\d\d", line)]
+
+
+def test_one_day_schedule_teaches_notebooks_in_order_without_gaps():
+    taught = []
+    for row in _one_day_rows():
+        session = row.split("|")[2]
+        if "homework" in session:
+            continue
+        # the notebook a session teaches is the first two-digit number in it (00-07)
+        first = re.search(r"\b(0[0-7])\b", session)
+        if first:
+            taught.append(int(first.group(1)))
+    assert taught == list(range(len(taught))), f"the one-day schedule teaches {taught}: prerequisites skipped"
+    assert len(taught) >= 5
