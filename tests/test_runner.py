@@ -140,6 +140,12 @@ def test_syllabus_table_from_results(tmp_path):
     row = next(line for line in runner.syllabus_table(tmp_path).splitlines() if "03_blood" in line)
     assert ("| sample: 2,877 train / 803 val / 2,487 test / 71 TEST_SIMPLE | "
             "seed: 50.0% test acc, 25.0% TEST_SIMPLE acc, macro-F1 0.457, 3 ep |") in row
+    # a model evaluated with test-time augmentation shows both figures
+    fast = dict(run, models=[{"model": "airbench", "test_accuracy": 0.912, "test_accuracy_without_tta": 0.905,
+                              "epochs": 10, "train_seconds": 1260}])
+    (tmp_path / "05_cifar10_augmentation.json").write_text(json.dumps({"runs": [fast]}))
+    row = next(line for line in runner.syllabus_table(tmp_path).splitlines() if "05_cifar" in line)
+    assert "| airbench: 91.2% test acc, 90.5% without TTA, 10 ep, train 21 min |" in row
     # a notebook measured only on a GPU shows the GPU run's results and data, marked as such
     (tmp_path / "05_cifar10_augmentation.json").write_text(json.dumps({"runs": [gpu]}))
     row = next(line for line in runner.syllabus_table(tmp_path).splitlines() if "05_cifar" in line)
