@@ -19,7 +19,7 @@ from pathlib import Path
 
 MODELS_ENV = "CNNKIT_MODELS"
 
-__all__ = ["MODELS_ENV", "ModelNotFoundError", "models_dir", "model_path", "save_model", "load_model"]
+__all__ = ["MODELS_ENV", "ModelNotFoundError", "models_dir", "model_path", "save_model", "load_model", "with_dtype"]
 
 
 class ModelNotFoundError(FileNotFoundError):
@@ -86,8 +86,12 @@ def save_model(model, name: str) -> Path:
     return target
 
 
-def load_model(name: str, made_by: str | None = None):
+def load_model(name: str, made_by: str | None = None, dtype: str | None = None):
     """Load ``models_dir()/NAME.keras`` (registering cnnkit's custom layers first).
+
+    A model trained in mixed precision (notebook 05 on a GPU, or on a CPU with bfloat16) computes in float16 or
+    bfloat16; ``dtype="float32"`` returns a copy of it with the same weights that computes in float32
+    throughout (:func:`with_dtype`), which gradients such as Grad-CAM's need.
 
     Raises:
         ModelNotFoundError: no such file; the message names the folder and ``made_by`` (e.g. "notebook 05").
@@ -99,4 +103,18 @@ def load_model(name: str, made_by: str | None = None):
     path = model_path(name)
     if not path.is_file():
         raise ModelNotFoundError(name, path.parent, made_by)
-    return keras.models.load_model(path)
+    model = keras.models.load_model(path)
+    return model if dtype is None else with_dtype(model, dtype)
+
+
+def with_dtype(model, dtype: str = "float32"):
+    """A copy of a functional or sequential ``model`` whose every layer has the dtype policy ``dtype``, with the
+    same weights (a mixed-precision model keeps its weights in float32, so nothing is lost). Not compiled."""
+    import keras
+
+    def clone(layer):
+        return layer.__class__.from_config({**layer.get_config(), "dtype": dtype})
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy

@@ -66,3 +66,23 @@ def test_a_failed_save_leaves_nothing(store):
         checkpoints.save_model(Broken(), "toy")
     assert list(store.iterdir()) == []
     assert np.isfinite(0.0)
+
+
+def test_a_mixed_precision_model_loads_as_float32_with_the_same_weights(store):
+    from cnnkit import models
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        keras.utils.set_random_seed(0)
+        half = models.airbench(widths=(8, 8, 8))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    checkpoints.save_model(half, "half")
+    assert checkpoints.load_model("half").get_layer("block1_conv1").compute_dtype == "bfloat16"
+    full = checkpoints.load_model("half", dtype="float32")
+    assert {layer.compute_dtype for layer in full.layers} == {"float32"}
+    assert all(np.array_equal(a, b) for a, b in zip(full.get_weights(), half.get_weights()))
+    x = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3)).astype("float32")
+    assert full(x).dtype == "float32"
+    # the same network, computed more precisely: outputs agree to bfloat16's precision
+    assert np.allclose(np.asarray(full(x)), np.asarray(half(x), dtype="float32"), atol=0.05)

@@ -94,6 +94,9 @@ def test_as_array_and_typename():
     assert ex.as_array([1, 2]).tolist() == [1, 2]
     assert ex.as_array(tf.constant([1.5])).tolist() == [1.5]
     assert ex.as_array(np.array([True, False])).dtype == bool
+    # a mixed-precision model's tensors are bfloat16, which NumPy does not count as a number type
+    half = ex.as_array(tf.constant([1.5, -2.0], dtype=tf.bfloat16))
+    assert half.dtype == np.float32 and half.tolist() == [1.5, -2.0]
     for not_numbers in (None, "12", b"12", {"a": 1}, {1, 2}, [1, "a"], [[1, 2], [3]]):
         assert ex.as_array(not_numbers) is None
     assert ex.typename("x") == "str" and ex.typename(np.zeros(2)) == "ndarray"

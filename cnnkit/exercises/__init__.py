@@ -72,7 +72,8 @@ def report(ok: bool, message: str, quiet: bool = False) -> Check:
 
 
 def as_array(answer):
-    """The answer as a NumPy array (tensors are converted), or None when it is not array-like numbers."""
+    """The answer as a NumPy array (tensors are converted; bfloat16 becomes float32), or None when it is not
+    array-like numbers."""
     if hasattr(answer, "numpy") and callable(answer.numpy):  # tf.Tensor, keras tensors
         answer = answer.numpy()
     if isinstance(answer, (str, bytes, dict, set)) or answer is None:
@@ -81,6 +82,8 @@ def as_array(answer):
         arr = np.asarray(answer)
     except (ValueError, TypeError):
         return None
+    if arr.dtype.kind == "V" and arr.dtype.name.startswith(("bfloat", "float")):
+        arr = arr.astype(np.float32)  # bfloat16 and float8 (ml_dtypes), e.g. from a mixed-precision model
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         return None
     return arr
