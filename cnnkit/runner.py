@@ -229,7 +229,7 @@ def _headline(run) -> str:
     return "; ".join(parts)
 
 
-_SPLIT_ORDER = ("train", "validation", "test")
+_SPLIT_ORDER = ("train", "validation", "val", "test")  # "val" as notebooks 05 and 07 record it
 _SPLIT_SHOWN = {"validation": "val", "test_simple": "TEST_SIMPLE"}
 
 

@@ -158,6 +158,9 @@ def test_data_label():
     assert runner.data_label({"data_scope": "sample", "test_images": 200, "train_images": 640}) == \
         "sample: 640 train / 200 test"
     assert runner.data_label({"data_scope": "full"}) == "full dataset"
+    # the splits in their natural order, whichever spelling of validation a notebook records
+    assert runner.data_label({"data_scope": "full", "test_images": 10, "val_images": 5, "train_images": 45}) == \
+        "full dataset: 45 train / 5 val / 10 test"
     # models differ: one label each; an unlabelled entry shows its free text, marked as such
     run = {"models": [{"model": "a", "data_scope": "full", "test_images": 10},
                       {"model": "b", "data": "PetImages, 1,000 used"}]}
