@@ -13,7 +13,7 @@ def pack():
     """The offline data pack ($CNNKIT_DATA), or skip when it is not there."""
     if not PACK or not (Path(PACK) / "fashion-mnist").is_dir():
         pytest.skip("CNNKIT_DATA does not point at the offline data pack")
-    return Path(PACK)
+    return Path(PACK).resolve()  # as cnnkit resolves the data root (it may be reached through a link)
 
 
 @pytest.fixture(scope="session")
