@@ -147,6 +147,26 @@ def test_from_paths(folder):
         data.from_paths(paths, labels, ["a", "b", "c"], label_mode="sparse")
 
 
+def test_split_pipelines_one_dataset_per_split_only_the_named_ones_shuffled(folder):
+    paths = sorted(str(p) for p in folder.rglob("*.jpg"))
+    labels = [["ant", "bee", "cat"].index(Path(p).parent.name) for p in paths]
+    idx = np.arange(len(paths))
+    splits = {"train": idx[::2], "val": idx[1::2]}
+    pipes = data.split_pipelines(paths, labels, ["ant", "bee", "cat"], splits, image_size=(8, 8), batch_size=None,
+                                 seed=0)
+    assert list(pipes) == ["train", "val"]
+    assert pipes["val"].file_paths == [paths[i] for i in splits["val"]]  # in order, that split's files only
+    val_labels = [int(y) for _, y in pipes["val"]]
+    assert val_labels == [labels[i] for i in splits["val"]]
+    train_epochs = [[int(y) for _, y in pipes["train"]] for _ in range(2)]
+    assert sorted(train_epochs[0]) == sorted(labels[i] for i in splits["train"])
+    plain = data.from_paths([paths[i] for i in splits["train"]], [labels[i] for i in splits["train"]],
+                            ["ant", "bee", "cat"], image_size=(8, 8), batch_size=None, seed=0, shuffle=True)
+    assert train_epochs[0] == [int(y) for _, y in plain]  # the same as from_paths with shuffle=True
+    with pytest.raises(ValueError, match="not there"):
+        data.split_pipelines(paths, labels, ["ant", "bee", "cat"], splits, shuffle=("test",))
+
+
 def _two_class_files(tmp_path):
     """Two tiny PNGs, one per class: a long path list can name them many times over, cheaply."""
     files = []

@@ -33,7 +33,13 @@ from .blood_cells import (
     stained_cell,
 )
 from .blood_cells import find_images as _find_blood_images
-from .cats_vs_dogs import CATS_VS_DOGS_CLASSES, PetSplit, cats_vs_dogs, cats_vs_dogs_split, ensure_cats_vs_dogs
+from .cats_vs_dogs import (
+    CATS_VS_DOGS_CLASSES,
+    PetSplit,
+    cats_vs_dogs,
+    cats_vs_dogs_split,
+    ensure_cats_vs_dogs,
+)
 from .cats_vs_dogs import find_pets as _find_pets
 from .cifar10 import CIFAR10_CLASSES, cifar10_provenance, ensure_cifar10, load_cifar10, read_cifar_batch
 from .cifar10 import FILES as _CIFAR_FILES
@@ -51,6 +57,7 @@ from .pipeline import (
     from_paths,
     image_folder,
     index_folder,
+    split_pipelines,
 )
 from .splits import balanced_indices, shared_groups, split_indices
 
@@ -61,7 +68,7 @@ __all__ = [
     "BLOOD_CELL_CLASSES", "BLOOD_CELL_SPLITS", "ensure_blood_cells", "blood_cells", "blood_cell_originals",
     "generator_positions", "stained_cell", "Matches", "SmearMatcher",
     "CATS_VS_DOGS_CLASSES", "ensure_cats_vs_dogs", "cats_vs_dogs", "cats_vs_dogs_split", "PetSplit",
-    "IMAGE_EXTENSIONS", "SHUFFLE_BUFFER", "FolderIndex", "check_image", "index_folder", "from_paths", "from_arrays",
+    "IMAGE_EXTENSIONS", "SHUFFLE_BUFFER", "FolderIndex", "check_image", "index_folder", "from_paths", "split_pipelines", "from_arrays",
     "image_folder",
     "balanced_indices", "split_indices", "shared_groups",
     "FLIP_NAMES", "load_image", "dhash", "ahash", "hash_images", "hamming_matrix", "nearest_hamming",

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..config import data_root
 from .common import DataNotFoundError, download_root, kaggle_download
-from .duplicates import FLIP_NAMES, load_image
+from .duplicates import load_image
 from .pipeline import image_folder
 
 BLOOD_CELL_CLASSES = ["EOSINOPHIL", "LYMPHOCYTE", "MONOCYTE", "NEUTROPHIL"]

@@ -24,8 +24,8 @@ import numpy as np
 
 from .splits import split_indices
 
-__all__ = ["IMAGE_EXTENSIONS", "SHUFFLE_BUFFER", "FolderIndex", "check_image", "index_folder", "from_paths", "from_arrays",
-           "image_folder"]
+__all__ = ["IMAGE_EXTENSIONS", "SHUFFLE_BUFFER", "FolderIndex", "check_image", "index_folder", "from_paths", "split_pipelines",
+           "from_arrays", "image_folder"]
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # the same allowlist as Keras
 SHUFFLE_BUFFER = 10_000  # decoded images that from_paths(..., cache=..., shuffle=True) shuffles among, per epoch
@@ -206,6 +206,28 @@ def from_paths(paths, labels, class_names, image_size=(256, 256), batch_size: in
     ds.class_names = list(class_names)
     ds.file_paths = paths
     return ds
+
+
+def split_pipelines(paths, labels, class_names, splits: dict, *, shuffle=("train",), **kwargs) -> dict:
+    """One :func:`from_paths` dataset per split of the same images, with the same settings.
+
+    Args:
+        paths, labels: all the images' paths and integer labels.
+        class_names: passed to :func:`from_paths`.
+        splits: ``{name: indices into paths}``, e.g. ``{"train": train_idx, "val": val_idx}``.
+        shuffle: the names of the splits to shuffle (the training split); the others keep their order.
+        **kwargs: the rest of :func:`from_paths`'s settings (``image_size``, ``batch_size``, ``seed``, ...).
+
+    Returns:
+        ``{name: dataset}`` in the order of ``splits``.
+    """
+    unknown = set(shuffle) - set(splits)
+    if unknown:
+        raise ValueError(f"shuffle names splits that are not there: {sorted(unknown)}; splits: {list(splits)}")
+    paths, labels = np.asarray([str(p) for p in paths]), np.asarray(labels)
+    return {name: from_paths(paths[np.asarray(idx, dtype=int)], labels[np.asarray(idx, dtype=int)], class_names,
+                             shuffle=name in shuffle, **kwargs)
+            for name, idx in splits.items()}
 
 
 def from_arrays(x, y, batch_size: int | None = 32, *, shuffle: bool = False, seed: int | None = None, augment=None,
