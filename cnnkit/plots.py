@@ -138,7 +138,9 @@ def image_grid(images, titles=None, *, ncols: int | None = None, cmap=None, vmin
         raise ValueError(f"{n} images but {len(titles)} titles")
     ncols = min(n, 8) if ncols is None else max(1, int(ncols))
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.6 if suptitle else 0.2)),
+    title_lines = max(str(t).count("\n") + 1 for t in titles) if titles is not None else 0
+    row_height = size + title_lines * fontsize * 1.5 / 72  # the image and its title, in inches
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, row_height * nrows + (0.6 if suptitle else 0.2)),
                              squeeze=False)
     for k, ax in enumerate(axes.flat):
         if k >= n:

@@ -52,6 +52,17 @@ def test_show_matrix_writes_every_value_without_negative_zero():
         plots.show_matrix(ax, np.zeros(3))
 
 
+def test_image_grid_titles_of_two_lines_stay_clear_of_the_row_above():
+    images = np.zeros((4, 32, 32, 3), "uint8")
+    fig = plots.image_grid(images, [f"true: cat\npred: dog ({i})" for i in range(4)], ncols=2, size=2.0,
+                           suptitle="a title", fontsize=8)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    top, bottom = fig.axes[0], fig.axes[2]  # one image of the first row, the one below it
+    title_box = bottom.title.get_window_extent(renderer)
+    assert title_box.y1 <= top.get_window_extent(renderer).y0 + 1  # the title ends below the image above
+
+
 def test_image_grid_draws_each_image_with_its_title():
     images = np.random.default_rng(0).integers(0, 256, (5, 8, 8, 1)).astype("uint8")
     fig = plots.image_grid(images, [f"img {i}" for i in range(5)], ncols=3, suptitle="five images")
