@@ -12,7 +12,7 @@ A notebook calls :func:`record` once per model it reports::
 ``"sample"`` of it (such as the offline data pack's), and ``<split>_images`` count the images of each split.
 The README's syllabus table shows those, so that no result on a sample reads as a full-dataset result.
 
-:func:`saved_run` reads a saved run back, e.g. for a later notebook to compare with (notebook 07 quotes 06).
+:func:`saved_run` reads a saved run back (:func:`latest_run` picks it), e.g. for a later notebook to compare with (notebook 07 quotes 06).
 
 In an interactive session that only prints the line. When ``python -m cnnkit run-full`` executes the
 notebook it sets ``CNNKIT_RESULTS`` to a file, and the entries are appended there (JSON lines); the
@@ -92,8 +92,15 @@ def saved_run(notebook: str, device: str = "cpu", results_dir=None) -> dict | No
     path = Path(results_dir) / f"{notebook}.json"
     if not path.is_file():
         return None
-    runs = [r for r in json.loads(path.read_text(encoding="utf-8")).get("runs", [])
-            if r.get("mode") == "full" and r.get("device", "").startswith(device)]
+    return latest_run(json.loads(path.read_text(encoding="utf-8")), device, mode="full")
+
+
+def latest_run(doc: dict | None, device: str, mode: str | None = None) -> dict | None:
+    """The last run in a results file's contents ``doc`` whose device is ``device`` (``"cpu"`` or ``"gpu"``,
+    compared with the start of the recorded device, e.g. ``"gpu: H100"``) and, if given, whose mode is
+    ``mode``; None when there is none."""
+    runs = [r for r in (doc or {}).get("runs", [])
+            if r.get("device", "").startswith(device) and (mode is None or r.get("mode") == mode)]
     return runs[-1] if runs else None
 
 

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .results import DATA_SCOPES, RESULTS_ENV, read_entries
+from .results import DATA_SCOPES, RESULTS_ENV, latest_run, read_entries
 
 
 class NotebookFailed(RuntimeError):
@@ -203,11 +203,6 @@ def _minutes(seconds) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
-def _run(doc, gpu: bool):
-    runs = [r for r in (doc or {}).get("runs", []) if r["device"].startswith("gpu") == gpu]
-    return runs[-1] if runs else None
-
-
 _HEADLINE_FIELDS = (  # (key in a model's record, how the syllabus table shows it), in the table's order
     ("test_accuracy", lambda v: f"{100 * v:.1f}% test acc"),
     ("test_accuracy_without_tta", lambda v: f"{100 * v:.1f}% without TTA"),
@@ -267,9 +262,9 @@ def syllabus_table(results_dir="results") -> str:
             "Data used at full settings | Results at full settings (CPU run unless marked GPU) |",
             "|---|---|---|---|---|---|---|---|"]
     for stem, (learn, dataset) in SYLLABUS.items():
-        q = _run(quick.get(stem), gpu=False)
-        cpu = _run(full.get(stem), gpu=False)
-        gpu = _run(full.get(stem), gpu=True)
+        q = latest_run(quick.get(stem), "cpu")
+        cpu = latest_run(full.get(stem), "cpu")
+        gpu = latest_run(full.get(stem), "gpu")
         gpu_cell = f"{_minutes(gpu['wall_seconds'])} ({gpu['device'][5:]})" if gpu else "not measured"
         shown = cpu if cpu and cpu["models"] else gpu
         results = _headline(shown) if shown is cpu else (f"GPU: {_headline(gpu)}" if gpu and gpu["models"] else "")

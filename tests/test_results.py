@@ -70,3 +70,13 @@ def test_saved_run_finds_the_checkout_results():
     run = results.saved_run("06_cats_vs_dogs_sigmoid")
     assert {m["model"] for m in run["models"]} == {"article_cats_dogs", "cats_dogs_cnn"}
     assert run["models"][1]["test_images"] == 200
+
+
+def test_latest_run_picks_the_last_run_of_a_device_and_mode():
+    doc = {"runs": [{"device": "cpu", "mode": "full", "n": 1}, {"device": "gpu: H100", "mode": "full", "n": 2},
+                    {"device": "cpu", "mode": "quick", "n": 3}]}
+    assert results.latest_run(doc, "cpu")["n"] == 3
+    assert results.latest_run(doc, "cpu", mode="full")["n"] == 1
+    assert results.latest_run(doc, "gpu")["n"] == 2
+    assert results.latest_run(doc, "gpu", mode="quick") is None
+    assert results.latest_run(None, "cpu") is None
