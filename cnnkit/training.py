@@ -184,12 +184,11 @@ _OUTPUT_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _output_model(model, output: str):
     """A model from ``model``'s inputs to layer ``output``, built once per model (so that its prediction
     function is compiled once, not at every call)."""
+    from .transfer import feature_extractor
+
     cache = _OUTPUT_MODELS.setdefault(model, {})
     if output not in cache:
-        try:
-            cache[output] = keras.Model(model.inputs, model.get_layer(output).output)
-        except ValueError:
-            raise ValueError(f"{model.name} has no layer {output!r}") from None
+        cache[output] = feature_extractor(model, output)
     return cache[output]
 
 
