@@ -28,7 +28,7 @@ def test_doctor_on_the_pack(pack, capsys):
     assert "full dataset: 60,000 train, 10,000 test" in lines["fashion-mnist"]
     # the pack's CIFAR-10 holds 2,000 images of each of the five training batches: a sample, and said so
     assert "sample: 10,000 of 50,000 train, 2,000 of 10,000 test" in lines["cifar-10"]
-    assert "sample: 4,000 of 9,957 TRAIN, 2,487 TEST (complete), 71 TEST_SIMPLE (complete)" in lines["blood-cells"]
+    assert "full dataset: 9,957 TRAIN, 2,487 TEST, 71 TEST_SIMPLE" in lines["blood-cells"]
     assert "sample: 500 of 12,500 Cat, 500 of 12,500 Dog" in lines["cats-vs-dogs"]
 
 
