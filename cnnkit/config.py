@@ -66,6 +66,23 @@ def pick(full, quick):
     return quick if is_quick() else full
 
 
+def cap_without_gpu(limit: int, gpus: list | None = None) -> int | None:
+    """``limit`` when TensorFlow sees no GPU, else ``None`` (no cap).
+
+    For full settings whose complete dataset would take hours on a CPU: a notebook trains on at most
+    ``limit`` images there and on all of them on a GPU, and says which it did::
+
+        TRAIN_CAP = cnnkit.pick(full=cnnkit.config.cap_without_gpu(2_000), quick=400)
+
+    ``gpus`` (the names :func:`gpu_names` returns) is for tests; by default TensorFlow is asked.
+    """
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ValueError(f"limit must be a positive whole number of images, not {limit!r}")
+    if gpus is None:
+        gpus = gpu_names()
+    return None if gpus else limit
+
+
 def set_seed(seed: int = 42, deterministic: bool = False) -> int:
     """Seed Python, NumPy and TensorFlow/Keras in one call (``keras.utils.set_random_seed``).
 

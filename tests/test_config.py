@@ -101,3 +101,14 @@ def test_cpu_has_bf16_reads_the_flags():
     assert not cpu_has_bf16("flags : fpu sse avx512f fma avx2\n")
     assert not cpu_has_bf16("model name : Apple M2\n")  # no flags line
     assert isinstance(cpu_has_bf16(), bool)  # this machine, whatever it is
+
+
+def test_cap_without_gpu():
+    from cnnkit.config import cap_without_gpu
+
+    assert cap_without_gpu(2_000, gpus=[]) == 2_000
+    assert cap_without_gpu(2_000, gpus=["NVIDIA T4"]) is None
+    assert cap_without_gpu(5) in (5, None)  # asks TensorFlow: capped on this machine unless it has a GPU
+    for bad in (0, -3, 2.5, True, None):
+        with pytest.raises(ValueError, match="positive whole number"):
+            cap_without_gpu(bad, gpus=[])
