@@ -6,6 +6,8 @@
 * ``run-full NOTEBOOK ...``: execute notebooks at full size and save their metrics to ``results/``
 * ``syllabus``: rewrite the README's syllabus table from ``results/*.json``
 * ``colab-ref REF``: set the repository ref every notebook's Colab Setup cell installs
+* ``workshop``: rewrite the workshop kit's budget table and schedules from the notebooks and ``results/quick/``
+* ``preflight``: train a small model on this machine, the check each workshop laptop runs beforehand
 
 An expected failure (a file that exists already, a missing folder, a bad argument) ends in one line on
 stderr and exit status 1, never in a Python traceback.
@@ -97,6 +99,27 @@ def _cmd_colab_ref(args) -> int:
     return 0
 
 
+def _cmd_workshop(args) -> int:
+    from .workshop import update_kit
+
+    changed = update_kit(args.kit, args.notebooks, args.results, check=args.check)
+    if args.check and changed:
+        print(f"{args.kit}: the budget table or schedules are out of date; run  python -m cnnkit workshop",
+              file=sys.stderr)
+        return 1
+    print(f"{args.kit}: budget table and schedules {'updated' if changed else 'already up to date'}")
+    return 0
+
+
+def _cmd_preflight(args) -> int:
+    from .quiet import import_tensorflow
+    from .workshop import preflight
+
+    import_tensorflow()  # its start-up notices stay out of the output
+
+    return 0 if preflight(args.images, args.epochs)["ok"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cnnkit", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +163,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ref")
     p.add_argument("--notebooks", default="notebooks")
     p.set_defaults(func=_cmd_colab_ref)
+
+    p = sub.add_parser("workshop", help="regenerate the workshop kit's budget table and schedules",
+                       description="Rewrite the part of the workshop kit between its markers: each notebook's "
+                                   "reading time, recorded reduced-mode run and exercise allowance, and the one- and "
+                                   "two-day schedules built from them.")
+    p.add_argument("--kit", default="docs/workshop.md")
+    p.add_argument("--notebooks", default="notebooks")
+    p.add_argument("--results", default="results")
+    p.add_argument("--check", action="store_true", help="only check; exit 1 if the kit is out of date")
+    p.set_defaults(func=_cmd_workshop)
+
+    p = sub.add_parser("preflight", help="train a small model here: the check each workshop laptop runs beforehand",
+                       description="Train LeNet-5 on a few thousand Fashion-MNIST images and test it; exit 0 when "
+                                   "it learned (at least 60% test accuracy; chance is 10%), 1 otherwise.")
+    p.add_argument("--images", type=int, default=3_000, help="training images (default 3,000)")
+    p.add_argument("--epochs", type=int, default=3, help="epochs (default 3)")
+    p.set_defaults(func=_cmd_preflight)
     return parser
 
 

@@ -4,7 +4,7 @@ import json
 import re
 from pathlib import Path
 
-from cnnkit import runner
+from cnnkit import runner, workshop
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", ROOT / "docs" / "workshop.md"]
@@ -12,9 +12,10 @@ DOCS = [ROOT / "README.md", ROOT / "docs" / "workshop.md"]
 
 def _prose(path) -> str:
     text = path.read_text(encoding="utf-8")
-    if runner.START in text:  # the generated table labels its data itself
-        head, rest = text.split(runner.START, 1)
-        text = head + rest.split(runner.END, 1)[1]
+    for start, end in ((runner.START, runner.END), (workshop.START, workshop.END)):
+        if start in text:  # generated tables label their data themselves (tests/test_workshop.py checks the kit's)
+            head, rest = text.split(start, 1)
+            text = head + rest.split(end, 1)[1]
     return text
 
 
