@@ -51,7 +51,7 @@ def test_budgets_read_the_quick_runs(tmp_path):
     plan = workshop.budgets(nbs, results)
     assert [(b.notebook, b.words, b.exercises, b.run_seconds) for b in plan] == [("00_a", 3, 0, None),
                                                                                ("01_b", 7, 1, 42.0)]
-    assert "| 00 a | 3 | 0 min | not measured | 0 (0 min) | 0 min |" in workshop.kit_tables(nbs, results)
+    assert "| 00 a | 3 | 0 min | not measured | 0 (0 min) | 5 min |" in workshop.kit_tables(nbs, results)
 
 
 def _minutes(span):
