@@ -45,8 +45,11 @@ def _plain(key, value):
     raise TypeError(f"metric {key!r} must be a number, a string, a bool or None, got {type(value).__name__}")
 
 
-def record(model: str, **metrics) -> dict:
-    """Record the metrics of one model; returns the entry. See the module docstring."""
+def record(model: str, **metrics) -> None:
+    """Record the metrics of one model and print one line saying what was recorded. See the module docstring.
+
+    It returns nothing, so that a call at the end of a notebook cell does not echo the entry a second time;
+    :func:`recorded` gives the entries back."""
     if not isinstance(model, str) or not model:
         raise ValueError("record() needs the model's name as its first argument")
     for key in ("test_accuracy", "macro_f1", "auc"):
@@ -69,7 +72,6 @@ def record(model: str, **metrics) -> dict:
             fh.write(json.dumps(entry) + "\n")
     shown = ", ".join(f"{k}={_fmt(v)}" for k, v in entry.items() if k != "model")
     print(f"[recorded] {model}: {shown}")
-    return entry
 
 
 def saved_run(notebook: str, device: str = "cpu", results_dir=None) -> dict | None:

@@ -10,7 +10,8 @@ from cnnkit import results
 def test_record_prints_and_appends_json_lines(tmp_path, monkeypatch, capsys):
     target = tmp_path / "metrics.jsonl"
     monkeypatch.setenv("CNNKIT_RESULTS", str(target))
-    entry = cnnkit.record("lenet", test_accuracy=np.float32(0.9123), epochs=np.int64(12), data="sample")
+    assert cnnkit.record("lenet", test_accuracy=np.float32(0.9123), epochs=np.int64(12), data="sample") is None
+    entry = results.recorded()[-1]  # returned as None: a call ending a notebook cell echoes nothing
     assert entry == {"model": "lenet", "test_accuracy": pytest.approx(0.9123), "epochs": 12, "data": "sample"}
     assert "[recorded] lenet: test_accuracy=0.9123" in capsys.readouterr().out
     cnnkit.record("better", test_accuracy=0.95)
@@ -22,8 +23,9 @@ def test_record_prints_and_appends_json_lines(tmp_path, monkeypatch, capsys):
 
 def test_record_keeps_what_data_was_used(monkeypatch):
     monkeypatch.delenv("CNNKIT_RESULTS", raising=False)
-    entry = cnnkit.record("m", test_accuracy=0.5, data="PetImages sample", data_scope="sample",
-                          train_images=np.int64(640), validation_images=160, test_images=200)
+    cnnkit.record("m", test_accuracy=0.5, data="PetImages sample", data_scope="sample",
+                  train_images=np.int64(640), validation_images=160, test_images=200)
+    entry = results.recorded()[-1]
     assert entry["data_scope"] == "sample" and entry["train_images"] == 640 and entry["test_images"] == 200
 
 
