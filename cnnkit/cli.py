@@ -4,7 +4,8 @@
 * ``doctor``: the environment report, and which datasets are present (full or sample); exit 1 if any is not
 * ``student-edition OUT_DIR``: the notebooks without solutions
 * ``run-full NOTEBOOK ...``: execute notebooks at full size and save their metrics to ``results/``
-* ``syllabus``: rewrite the README's syllabus table from ``results/*.json``
+* ``syllabus``: rewrite the README's syllabus table, and the recorded times the notebooks show (shipped in the
+  package as ``cnnkit/recorded_times.json``), from ``results/*.json``
 * ``colab-ref REF``: set the repository ref every notebook's Colab Setup cell installs
 
 An expected failure (a file that exists already, a missing folder, a bad argument) ends in one line on
@@ -79,13 +80,18 @@ def _cmd_run_full(args) -> int:
 
 
 def _cmd_syllabus(args) -> int:
-    from .runner import update_readme
+    from .results import TIMINGS_FILE
+    from .runner import update_readme, update_timings
 
     changed = update_readme(args.readme, args.results, check=args.check)
-    if args.check and changed:
-        print(f"{args.readme}: the syllabus table is out of date; run  python -m cnnkit syllabus", file=sys.stderr)
+    times_changed = update_timings(args.results, check=args.check)
+    if args.check and (changed or times_changed):
+        stale = " and ".join(what for what, c in ((f"{args.readme}'s syllabus table", changed),
+                                                   (str(TIMINGS_FILE), times_changed)) if c)
+        print(f"{stale}: out of date; run  python -m cnnkit syllabus", file=sys.stderr)
         return 1
     print(f"{args.readme}: syllabus table {'updated' if changed else 'already up to date'}")
+    print(f"{TIMINGS_FILE}: recorded times {'updated' if times_changed else 'already up to date'}")
     return 0
 
 
@@ -130,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also save each executed notebook, with its outputs, as DIR/<name>.executed.ipynb")
     p.set_defaults(func=_cmd_run_full)
 
-    p = sub.add_parser("syllabus", help="regenerate the README syllabus table from results/*.json")
+    p = sub.add_parser("syllabus", help="regenerate the README syllabus table and cnnkit/recorded_times.json "
+                                        "from results/*.json")
     p.add_argument("--readme", default="README.md")
     p.add_argument("--results", default="results")
     p.add_argument("--check", action="store_true", help="only check; exit 1 if the table is out of date")
