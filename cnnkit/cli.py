@@ -1,6 +1,7 @@
 """``python -m cnnkit COMMAND``: the course's command line.
 
-* ``download [NAME ...|all]``: fetch datasets into the data root (for a workshop without network)
+* ``download [NAME ...|all]``: fetch datasets into the data root (for a workshop without network), then say
+  what is there as ``doctor`` does: the full dataset or a sample, with counts
 * ``doctor``: the environment report, and which datasets are present (full or sample); exit 1 if any is not
 * ``student-edition OUT_DIR``: the notebooks without solutions
 * ``run-full NOTEBOOK ...``: execute notebooks at full size and save their metrics to ``results/``
@@ -29,6 +30,20 @@ class CommandError(Exception):
     """A command-line error: printed as one line, exit status 1."""
 
 
+def _contents(name: str) -> str:
+    """What the data root holds of dataset ``name``, in the words of ``python -m cnnkit doctor``: the full
+    dataset or a sample of it, with counts."""
+    from .doctor import _counts, _describe, _scope
+
+    try:
+        counts = _counts(name)
+    except Exception as err:  # a damaged file: say so, as doctor does
+        return f"present but unreadable: {type(err).__name__}: {err}"
+    if not any(counts.values()):
+        return "the folders are there but hold no images"
+    return _describe(name, counts, _scope(name, counts))
+
+
 def _cmd_download(args) -> int:
     from . import data
     from .config import data_root
@@ -40,15 +55,19 @@ def _cmd_download(args) -> int:
               file=sys.stderr)
         return 2
     print(f"Data root: {data_root()}")
+    there = data.status()
     failed = 0
     for name in names:
-        print(f"\n== {name}: {data.DATASETS[name]}")
+        # what is already there can be a sample (the offline pack's): never describe it as the full download
+        print(f"\n== {name}: " + ("already in the data root" if there[name][0]
+                                   else f"not here; downloading the full dataset, {data.DATASETS[name]}"))
         try:
             where = data.ENSURE[name]()
-            print(f"ready: {where}")
         except data.DataNotFoundError as err:
             print(err, file=sys.stderr)
             failed += 1
+            continue
+        print(f"ready: {where}\n       {_contents(name)}")
     return 1 if failed else 0
 
 
