@@ -204,18 +204,15 @@ def timing_lines(notebook: str, recorded: dict | None = None) -> list[str]:
         machine = (f"{t['cores']} cores, {t['machine']}" if device == "cpu" and t.get("cores") else t["machine"])
         data = f"; data: {t['data']}" if t.get("data") else ""
         lines.append(f"  {label} ({machine}): {minutes_text(t['seconds'])}{data}")
-    from .config import is_quick
-
-    lines.append("You are running in reduced mode (CNNKIT_QUICK=1)." if is_quick()
-                 else "You are running at full settings (CNNKIT_QUICK is not set).")
     return lines
 
 
 def show_timings(notebook: str) -> None:
     """Print how long ``notebook`` (its file stem, e.g. ``"05_cifar10_augmentation"``) takes in reduced mode
     and at full settings on the course's CPU, on which data, and on a GPU, as recorded in ``results/`` (or
-    "not measured yet"); then which mode this session runs in."""
-    print("\n".join(timing_lines(notebook)))
+    "not measured yet"), after an empty line: a Setup cell calls it after :func:`cnnkit.env_report`, whose
+    ``Mode`` line says which of the two this session runs in."""
+    print("\n" + "\n".join(timing_lines(notebook)))
 
 
 def _fmt(value):

@@ -103,20 +103,16 @@ def _results_dir(tmp_path):
     return tmp_path
 
 
-def test_timing_lines_say_mode_machine_time_and_data(tmp_path, monkeypatch):
+def test_timing_lines_say_mode_machine_time_and_data(tmp_path):
     times = results.timings(_results_dir(tmp_path))
     assert set(times) == {"06_x", "01_y"}
-    monkeypatch.setenv("CNNKIT_QUICK", "1")
     lines = results.timing_lines("06_x", times)
     assert lines[1:] == ["  reduced mode, CPU (2 cores, Some CPU): 24 s; data: sample: 128 train / 40 test",
                          "  full settings, CPU (2 cores, Some CPU): 29 min; data: sample: 640 train / 200 test",
-                         "  full settings, GPU (H100): 95 s; data: sample: 640 train / 200 test",
-                         "You are running in reduced mode (CNNKIT_QUICK=1)."]
-    monkeypatch.delenv("CNNKIT_QUICK")
+                         "  full settings, GPU (H100): 95 s; data: sample: 640 train / 200 test"]
     lines = results.timing_lines("01_y", times)  # a notebook that records no model, never run at full settings
     assert lines[1:] == ["  reduced mode, CPU (2 cores, Some CPU): 19 s",
-                         "  full settings, CPU: not measured yet", "  full settings, GPU: not measured yet",
-                         "You are running at full settings (CNNKIT_QUICK is not set)."]
+                         "  full settings, CPU: not measured yet", "  full settings, GPU: not measured yet"]
     assert results.timing_lines("09_unknown", times)[1:4] == [
         "  reduced mode, CPU: not measured yet", "  full settings, CPU: not measured yet",
         "  full settings, GPU: not measured yet"]
