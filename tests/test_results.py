@@ -167,3 +167,14 @@ def test_the_shipped_times_are_package_data():
         import tomli as tomllib
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert results.TIMINGS_FILE.name in config["tool"]["setuptools"]["package-data"]["cnnkit"]
+
+
+def test_setup_cells_show_their_own_notebooks_times():
+    """Each notebook says up front how long it takes: its Setup cell ends with show_timings(<its own stem>)."""
+    import nbformat
+
+    for path in sorted((ROOT / "notebooks").glob("0[0-2]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        setup = next(c.source for c in nb.cells if c.cell_type == "code" and "google.colab" in c.source)
+        assert setup.splitlines()[-1] == f'cnnkit.results.show_timings("{path.stem}")', path.name
+        assert path.stem in results.timings(ROOT / "results"), f"{path.stem} has no recorded times in results/"
