@@ -1,10 +1,12 @@
 """``python -m cnnkit COMMAND``: the course's command line.
 
-* ``download [NAME ...|all]``: fetch datasets into the data root (for a workshop without network)
+* ``download [NAME ...|all]``: fetch datasets into the data root (for a workshop without network), then say
+  what is there as ``doctor`` does: the full dataset or a sample, with counts
 * ``doctor``: the environment report, and which datasets are present (full or sample); exit 1 if any is not
 * ``student-edition OUT_DIR``: the notebooks without solutions
 * ``run-full NOTEBOOK ...``: execute notebooks at full size and save their metrics to ``results/``
-* ``syllabus``: rewrite the README's syllabus table from ``results/*.json``
+* ``syllabus``: rewrite the README's syllabus table, and the recorded times the notebooks show (shipped in the
+  package as ``cnnkit/recorded_times.json``), from ``results/*.json``
 * ``colab-ref REF``: set the repository ref every notebook's Colab Setup cell installs
 * ``workshop``: rewrite the workshop kit's budget table and schedules from the notebooks and ``results/quick/``
 * ``preflight``: train a small model on this machine, the check each workshop laptop runs beforehand
@@ -30,6 +32,20 @@ class CommandError(Exception):
     """A command-line error: printed as one line, exit status 1."""
 
 
+def _contents(name: str) -> str:
+    """What the data root holds of dataset ``name``, in the words of ``python -m cnnkit doctor``: the full
+    dataset or a sample of it, with counts."""
+    from .doctor import _counts, _describe, _scope
+
+    try:
+        counts = _counts(name)
+    except Exception as err:  # a damaged file: say so, as doctor does
+        return f"present but unreadable: {type(err).__name__}: {err}"
+    if not any(counts.values()):
+        return "the folders are there but hold no images"
+    return _describe(name, counts, _scope(name, counts))
+
+
 def _cmd_download(args) -> int:
     from . import data
     from .config import data_root
@@ -41,15 +57,19 @@ def _cmd_download(args) -> int:
               file=sys.stderr)
         return 2
     print(f"Data root: {data_root()}")
+    there = data.status()
     failed = 0
     for name in names:
-        print(f"\n== {name}: {data.DATASETS[name]}")
+        # what is already there can be a sample (the offline pack's): never describe it as the full download
+        print(f"\n== {name}: " + ("already in the data root" if there[name][0]
+                                   else f"not here; downloading the full dataset, {data.DATASETS[name]}"))
         try:
             where = data.ENSURE[name]()
-            print(f"ready: {where}")
         except data.DataNotFoundError as err:
             print(err, file=sys.stderr)
             failed += 1
+            continue
+        print(f"ready: {where}\n       {_contents(name)}")
     return 1 if failed else 0
 
 
@@ -81,13 +101,18 @@ def _cmd_run_full(args) -> int:
 
 
 def _cmd_syllabus(args) -> int:
-    from .runner import update_readme
+    from .results import TIMINGS_FILE
+    from .runner import update_readme, update_timings
 
     changed = update_readme(args.readme, args.results, check=args.check)
-    if args.check and changed:
-        print(f"{args.readme}: the syllabus table is out of date; run  python -m cnnkit syllabus", file=sys.stderr)
+    times_changed = update_timings(args.results, check=args.check)
+    if args.check and (changed or times_changed):
+        stale = " and ".join(what for what, c in ((f"{args.readme}'s syllabus table", changed),
+                                                   (str(TIMINGS_FILE), times_changed)) if c)
+        print(f"{stale}: out of date; run  python -m cnnkit syllabus", file=sys.stderr)
         return 1
     print(f"{args.readme}: syllabus table {'updated' if changed else 'already up to date'}")
+    print(f"{TIMINGS_FILE}: recorded times {'updated' if times_changed else 'already up to date'}")
     return 0
 
 
@@ -153,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also save each executed notebook, with its outputs, as DIR/<name>.executed.ipynb")
     p.set_defaults(func=_cmd_run_full)
 
-    p = sub.add_parser("syllabus", help="regenerate the README syllabus table from results/*.json")
+    p = sub.add_parser("syllabus", help="regenerate the README syllabus table and cnnkit/recorded_times.json "
+                                        "from results/*.json")
     p.add_argument("--readme", default="README.md")
     p.add_argument("--results", default="results")
     p.add_argument("--check", action="store_true", help="only check; exit 1 if the table is out of date")

@@ -1,4 +1,4 @@
-"""TensorFlow's start-up notices, kept out of the command line's output.
+"""TensorFlow's start-up notices: one place that keeps them out of notebooks and the command line.
 
 When TensorFlow 2.21 loads, it prints these lines twice, straight to file descriptor 2::
 
@@ -6,15 +6,24 @@ When TensorFlow 2.21 loads, it prints these lines twice, straight to file descri
     I0000 ... port.cc:153] oneDNN custom operations are on. You may see slightly different numerical ...
     I0000 ... cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used.
 
-They are information, not errors. ``TF_CPP_MIN_LOG_LEVEL`` (which :mod:`cnnkit` sets to 3) silences
-TensorFlow's later messages but not these: Abseil writes every message logged before
-``absl::InitializeLog()`` to stderr, whatever the level (abseil-cpp pull request #1957 proposes to change
-that). ``TF_ENABLE_ONEDNN_OPTS=0`` would remove the oneDNN line only by switching oneDNN off, which changes
-the computation, so cnnkit leaves it on.
+They are information, not errors. ``TF_CPP_MIN_LOG_LEVEL`` does not silence them: Abseil writes every
+message logged before ``absl::InitializeLog()`` to stderr, whatever the level (abseil-cpp pull request
+#1957 proposes to change that). ``TF_ENABLE_ONEDNN_OPTS=0`` would remove the oneDNN line only by switching
+oneDNN off, which changes the computation, so cnnkit leaves it on.
 
-Where cnnkit owns the process (``python -m cnnkit doctor``, ``run-full``) it imports TensorFlow through
-:func:`import_tensorflow`, which drops exactly these lines and passes everything else on. In a notebook
-they appear under the first cell that imports TensorFlow; notebook 00 explains them.
+Two more lines come from TensorFlow's own logging, which ``TF_CPP_MIN_LOG_LEVEL`` does control, but only if
+it is set before TensorFlow loads: the ``cpu_feature_guard`` note that the binary could use more CPU
+instructions (level 0, information) and, on a machine without a GPU driver, ``E0000 ... failed call to
+cuInit`` when TensorFlow first looks for a GPU (level 2, error). ``import cnnkit`` sets the level to 3 unless
+you chose one, which removes both, but a notebook that imports ``keras`` or ``tensorflow`` before ``cnnkit``
+sets it too late.
+
+So every notebook's Setup cell starts its imports with ``import cnnkit.quiet``: importing this module
+imports TensorFlow through :func:`import_tensorflow`, after ``cnnkit`` has set the level, and drops exactly
+the notices above; everything else TensorFlow prints still shows. Where cnnkit owns the process
+(``python -m cnnkit doctor``, ``run-full``) the same function is used. Notebook 00 tells a learner what
+they may still see (other lines, e.g. on a GPU machine, or all of them with ``TF_CPP_MIN_LOG_LEVEL`` set
+lower by hand).
 """
 
 from __future__ import annotations
@@ -65,3 +74,7 @@ def import_tensorflow():
         with notices_dropped():
             import tensorflow  # noqa: F401
     return sys.modules["tensorflow"]
+
+
+# Importing this module is how a notebook's Setup cell loads TensorFlow quietly (see the module docstring).
+import_tensorflow()

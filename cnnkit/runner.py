@@ -11,7 +11,8 @@ Each file keeps one run per device (``cpu`` or the GPU's name); a new run replac
 sample (the offline pack's). Each recorded model therefore says what data it used: ``data_scope``
 (``"full"`` or ``"sample"``) and ``<split>_images`` counts, which the syllabus table shows.
 
-``python -m cnnkit syllabus`` rewrites the table between the README's syllabus markers from those files.
+``python -m cnnkit syllabus`` rewrites the table between the README's syllabus markers from those files, and
+the notebooks' recorded times shipped in the package (``cnnkit/recorded_times.json``, for Colab).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .results import DATA_SCOPES, RESULTS_ENV, latest_run, read_entries
+from .results import RESULTS_ENV, data_label, latest_run, read_entries, run_data_label  # noqa: F401 (data_label: runner's API)
+from .results import minutes_text as _minutes
 
 
 class NotebookFailed(RuntimeError):
@@ -197,12 +199,6 @@ def _load(results_dir) -> tuple[dict, dict]:
     return full, quick
 
 
-def _minutes(seconds) -> str:
-    if seconds is None:
-        return "not measured"
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
-
-
 _HEADLINE_FIELDS = (  # (key in a model's record, how the syllabus table shows it), in the table's order
     ("test_accuracy", lambda v: f"{100 * v:.1f}% test acc"),
     ("test_accuracy_without_tta", lambda v: f"{100 * v:.1f}% without TTA"),
@@ -224,35 +220,8 @@ def _headline(run) -> str:
     return "; ".join(parts)
 
 
-_SPLIT_ORDER = ("train", "validation", "val", "test")  # "val" as notebooks 05 and 07 record it
-_SPLIT_SHOWN = {"validation": "val", "test_simple": "TEST_SIMPLE"}
-
-
-def data_label(entry: dict) -> str:
-    """What data a recorded model used, for the table: ``full dataset`` or ``sample``, with image counts.
-
-    Read from the entry's ``data_scope`` and ``<split>_images`` fields; an entry without ``data_scope``
-    shows its free-text ``data`` field, marked as such.
-    """
-    scope = entry.get("data_scope")
-    if scope is None:
-        return f"not labelled; recorded as: {entry['data']}" if entry.get("data") else "not recorded"
-    if scope not in DATA_SCOPES:
-        raise ValueError(f"{entry.get('model')}: data_scope must be one of {DATA_SCOPES}, got {scope!r}")
-    splits = [k.removesuffix("_images") for k in entry if k.endswith("_images") and entry[k] is not None]
-    splits.sort(key=lambda s: (_SPLIT_ORDER.index(s) if s in _SPLIT_ORDER else len(_SPLIT_ORDER), s))
-    counts = " / ".join(f"{entry[s + '_images']:,} {_SPLIT_SHOWN.get(s, s.replace('_', ' '))}" for s in splits)
-    word = "full dataset" if scope == "full" else "sample"
-    return f"{word}: {counts}" if counts else word
-
-
 def _data_cell(run) -> str:
-    if not run or not run["models"]:
-        return ""
-    labels = {m["model"]: data_label(m) for m in run["models"]}
-    if len(set(labels.values())) == 1:
-        return next(iter(labels.values()))
-    return "; ".join(f"{model}: {label}" for model, label in labels.items())
+    return run_data_label(run) if run else ""
 
 
 def syllabus_table(results_dir="results") -> str:
@@ -280,6 +249,22 @@ def syllabus_table(results_dir="results") -> str:
             "full-size values (`CNNKIT_QUICK` unset); the data column says whether a run had the full dataset or "
             "a sample of it (the offline data pack's), with the number of images in each split.")
     return "\n".join(rows) + note
+
+
+def update_timings(results_dir="results", target=None, check: bool = False) -> bool:
+    """Write the recorded times of every notebook (:func:`cnnkit.results.timings`) into the package's
+    ``recorded_times.json`` (or ``target``), which :func:`cnnkit.results.show_timings` reads where there is no
+    checkout; return True if it changed (or would, with check)."""
+    from .results import TIMINGS_FILE, timings
+
+    target = Path(target or TIMINGS_FILE)
+    new = json.dumps(timings(results_dir), indent=1, sort_keys=True) + "\n"
+    old = target.read_text(encoding="utf-8") if target.is_file() else None
+    if new == old:
+        return False
+    if not check:
+        target.write_text(new, encoding="utf-8")
+    return True
 
 
 def update_readme(readme="README.md", results_dir="results", check: bool = False) -> bool:

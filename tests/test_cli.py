@@ -42,7 +42,25 @@ def test_doctor_and_download_on_an_empty_offline_root(data_root, capsys):
 
 def test_download_all_is_a_no_op_when_present(pack, capsys):
     assert cli.main(["download", "all"]) == 0
-    assert capsys.readouterr().out.count("ready:") == 4
+    out = capsys.readouterr().out
+    assert out.count("ready:") == 4 and out.count("already in the data root") == 4
+    # what is there, in doctor's words: the pack's PetImages is a sample, not "~25,000 photos"
+    assert "sample: 500 of 12,500 Cat, 500 of 12,500 Dog" in out and "25,000" not in out
+    assert "full dataset: 60,000 train, 10,000 test" in out
+    assert "sample: 10,000 of 50,000 train, 2,000 of 10,000 test" in out
+
+
+def test_download_says_what_it_fetches_and_what_it_found(data_root, capsys):
+    """A missing dataset is announced as the full download, with its size; a damaged one is named as such."""
+    assert cli.main(["download", "cats-vs-dogs"]) == 1  # offline: nothing to fetch
+    assert "not here; downloading the full dataset, Microsoft PetImages" in capsys.readouterr().out
+    (data_root / "fashion-mnist").mkdir()
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz"):
+        (data_root / "fashion-mnist" / name).write_bytes(b"not gzip")
+    assert cli.main(["download", "fashion-mnist"]) == 0
+    out = capsys.readouterr().out
+    assert "already in the data root" in out and "present but unreadable" in out
 
 
 def test_unknown_command_fails():

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -6,11 +7,14 @@ import pytest
 import cnnkit
 from cnnkit import results
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def test_record_prints_and_appends_json_lines(tmp_path, monkeypatch, capsys):
     target = tmp_path / "metrics.jsonl"
     monkeypatch.setenv("CNNKIT_RESULTS", str(target))
-    entry = cnnkit.record("lenet", test_accuracy=np.float32(0.9123), epochs=np.int64(12), data="sample")
+    assert cnnkit.record("lenet", test_accuracy=np.float32(0.9123), epochs=np.int64(12), data="sample") is None
+    entry = results.recorded()[-1]  # returned as None: a call ending a notebook cell echoes nothing
     assert entry == {"model": "lenet", "test_accuracy": pytest.approx(0.9123), "epochs": 12, "data": "sample"}
     assert "[recorded] lenet: test_accuracy=0.9123" in capsys.readouterr().out
     cnnkit.record("better", test_accuracy=0.95)
@@ -22,8 +26,9 @@ def test_record_prints_and_appends_json_lines(tmp_path, monkeypatch, capsys):
 
 def test_record_keeps_what_data_was_used(monkeypatch):
     monkeypatch.delenv("CNNKIT_RESULTS", raising=False)
-    entry = cnnkit.record("m", test_accuracy=0.5, data="PetImages sample", data_scope="sample",
-                          train_images=np.int64(640), validation_images=160, test_images=200)
+    cnnkit.record("m", test_accuracy=0.5, data="PetImages sample", data_scope="sample",
+                  train_images=np.int64(640), validation_images=160, test_images=200)
+    entry = results.recorded()[-1]
     assert entry["data_scope"] == "sample" and entry["train_images"] == 640 and entry["test_images"] == 200
 
 
@@ -80,3 +85,96 @@ def test_latest_run_picks_the_last_run_of_a_device_and_mode():
     assert results.latest_run(doc, "gpu")["n"] == 2
     assert results.latest_run(doc, "gpu", mode="quick") is None
     assert results.latest_run(None, "cpu") is None
+
+
+def _run(mode, device, seconds, cpu="Some CPU", models=()):
+    return {"mode": mode, "device": device, "wall_seconds": seconds, "models": list(models),
+            "machine": {"cpu": cpu, "cpu_count": 2, "gpus": [device[5:]] if device.startswith("gpu") else []}}
+
+
+def _results_dir(tmp_path):
+    model = {"model": "m", "test_accuracy": 0.9, "data_scope": "sample", "train_images": 640, "test_images": 200}
+    (tmp_path / "quick").mkdir(parents=True)
+    (tmp_path / "06_x.json").write_text(json.dumps({"runs": [_run("full", "cpu", 1747.7, models=[model]),
+                                                             _run("full", "gpu: H100", 95, models=[model])]}))
+    small = dict(model, train_images=128, test_images=40)
+    (tmp_path / "quick" / "06_x.json").write_text(json.dumps({"runs": [_run("quick", "cpu", 24.0, models=[small])]}))
+    (tmp_path / "quick" / "01_y.json").write_text(json.dumps({"runs": [_run("quick", "cpu", 19.1)]}))
+    return tmp_path
+
+
+def test_timing_lines_say_mode_machine_time_and_data(tmp_path):
+    times = results.timings(_results_dir(tmp_path))
+    assert set(times) == {"06_x", "01_y"}
+    lines = results.timing_lines("06_x", times)
+    assert lines[1:] == ["  reduced mode, CPU (2 cores, Some CPU): 24 s; data: sample: 128 train / 40 test",
+                         "  full settings, CPU (2 cores, Some CPU): 29 min; data: sample: 640 train / 200 test",
+                         "  full settings, GPU (H100): 95 s; data: sample: 640 train / 200 test"]
+    lines = results.timing_lines("01_y", times)  # a notebook that records no model, never run at full settings
+    assert lines[1:] == ["  reduced mode, CPU (2 cores, Some CPU): 19 s",
+                         "  full settings, CPU: not measured yet", "  full settings, GPU: not measured yet"]
+    assert results.timing_lines("09_unknown", times)[1:4] == [
+        "  reduced mode, CPU: not measured yet", "  full settings, CPU: not measured yet",
+        "  full settings, GPU: not measured yet"]
+
+
+def test_timings_show_each_different_data_once(tmp_path):
+    a = {"model": "a", "data_scope": "sample", "train_images": 640, "test_images": 200}
+    b = {"model": "b", "data_scope": "full", "train_images": 4000, "test_images": 2487}
+    (tmp_path / "07_z.json").write_text(json.dumps({"runs": [_run("full", "cpu", 600, models=[a, dict(a, model="c"), b])]}))
+    assert results.timings(tmp_path)["07_z"]["full_cpu"]["data"] == (
+        "sample: 640 train / 200 test; full dataset: 4,000 train / 2,487 test")
+
+
+def test_shipped_times_agree_with_results():
+    """cnnkit/recorded_times.json (what a Colab learner sees) is results/ as `python -m cnnkit syllabus` writes it."""
+    from cnnkit import runner
+
+    assert runner.update_timings(ROOT / "results", check=True) is False, (
+        "cnnkit/recorded_times.json is out of date: run  python -m cnnkit syllabus")
+    assert json.loads(results.TIMINGS_FILE.read_text()) == results.timings(ROOT / "results")
+
+
+def test_show_timings_without_a_checkout_reads_the_shipped_file(monkeypatch, capsys):
+    from cnnkit import config
+
+    results.show_timings("05_cifar10_augmentation")
+    in_checkout = capsys.readouterr().out
+    monkeypatch.setattr(config, "_in_checkout", lambda: False)
+    results.show_timings("05_cifar10_augmentation")
+    assert capsys.readouterr().out == in_checkout
+    assert "reduced mode, CPU (2 cores" in in_checkout
+    monkeypatch.setattr(results, "TIMINGS_FILE", ROOT / "no-such-file.json")  # an install without the file
+    results.show_timings("05_cifar10_augmentation")
+    assert "reduced mode, CPU: not measured yet" in capsys.readouterr().out
+
+
+def test_update_timings_writes_and_checks(tmp_path):
+    from cnnkit import runner
+
+    target = tmp_path / "times.json"
+    source = _results_dir(tmp_path / "results")
+    assert runner.update_timings(source, target, check=True) is True and not target.exists()
+    assert runner.update_timings(source, target) is True
+    assert json.loads(target.read_text()) == results.timings(source)
+    assert runner.update_timings(source, target) is False
+
+
+def test_the_shipped_times_are_package_data():
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert results.TIMINGS_FILE.name in config["tool"]["setuptools"]["package-data"]["cnnkit"]
+
+
+def test_setup_cells_show_their_own_notebooks_times():
+    """Each notebook says up front how long it takes: its Setup cell ends with show_timings(<its own stem>)."""
+    import nbformat
+
+    for path in sorted((ROOT / "notebooks").glob("0[0-2]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        setup = next(c.source for c in nb.cells if c.cell_type == "code" and "google.colab" in c.source)
+        assert setup.splitlines()[-1] == f'cnnkit.results.show_timings("{path.stem}")', path.name
+        assert path.stem in results.timings(ROOT / "results"), f"{path.stem} has no recorded times in results/"
