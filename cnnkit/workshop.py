@@ -30,16 +30,21 @@ DAY_START, DAY_END = 9 * 60, 16 * 60 + 30  # 09:00-16:30
 BREAKS = ((10 * 60 + 15, 15, "Break"), (12 * 60, 60, "Lunch"), (14 * 60 + 45, 15, "Break"))  # (not before, minutes)
 
 
-def markdown_words(path) -> int:
-    """Words in the Markdown cells of the notebook at ``path`` (split on white space)."""
-    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
-    return sum(len("".join(c["source"]).split()) for c in cells if c["cell_type"] == "markdown")
+def _cells(notebook) -> list:
+    if isinstance(notebook, (str, Path)):
+        return json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    return notebook["cells"]  # a notebook already read (nbformat's or json's)
 
 
-def exercise_count(path) -> int:
-    """Exercises in the notebook at ``path``: its Markdown headings ``### Exercise N · ...``."""
-    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
-    return sum(1 for c in cells if c["cell_type"] == "markdown" and "".join(c["source"]).startswith("### Exercise "))
+def markdown_words(notebook) -> int:
+    """Words in the Markdown cells of ``notebook`` (a path, or a notebook already read), split at white space:
+    the course's measure of a notebook's length (at most 5,000, checked by ``scripts/check_notebooks.py``)."""
+    return sum(len("".join(c["source"]).split()) for c in _cells(notebook) if c["cell_type"] == "markdown")
+
+
+def exercise_count(notebook) -> int:
+    """Exercises in ``notebook`` (a path, or a notebook already read): its Markdown headings ``### Exercise N · ...``."""
+    return sum(1 for c in _cells(notebook) if c["cell_type"] == "markdown" and "".join(c["source"]).startswith("### Exercise "))
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import nbformat
 
+from cnnkit.workshop import markdown_words
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 SECTION = re.compile(r"^## (\d+) · \S")
@@ -162,11 +164,6 @@ def template_problems(nb, name, label=None, folder="notebooks"):
         if cell.cell_type == "code" and "exercise" in _tags(cell) and j not in claimed:
             found.append(f"{where} cell {j} is tagged 'exercise' but has no '### Exercise N · Title' heading")
     return found
-
-
-def markdown_words(nb) -> int:
-    """Words of Markdown in ``nb``: every Markdown cell's text split at white space."""
-    return sum(len(cell.source.split()) for cell in nb.cells if cell.cell_type == "markdown")
 
 
 def word_problems(nb, name, label=None, limit=WORD_LIMIT, for_now=None):
