@@ -82,8 +82,9 @@ def whitening_filters(images, patch: int = 2, eps: float = 5e-4) -> np.ndarray:
 
     Every patch of ``images`` (N, H, W, C; already standardised) is a vector of ``patch*patch*C`` numbers.
     Their covariance (uncentred, as in airbench) is ``V diag(lam) V^T``; the filters ``V / sqrt(lam + eps)``
-    map a patch to uncorrelated outputs of variance ``lam / (lam + eps)``, about 1 (principal component
-    analysis, each component rescaled). The filters come sorted by ``lam``, largest first, followed by their
+    map a patch to uncorrelated outputs of variance ``lam / (lam + eps)`` (principal component analysis, each
+    component rescaled): near 1 for the strong components, well below 1 for components whose ``lam`` is
+    comparable to ``eps`` (``eps`` caps the gain of the weakest, noisiest directions). The filters come sorted by ``lam``, largest first, followed by their
     negatives, so that a following GELU or ReLU keeps both signs of every component.
 
     Args:

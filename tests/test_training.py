@@ -7,11 +7,15 @@ import pytest
 from cnnkit import models
 from cnnkit.layers import whitening_filters
 from cnnkit.training import (
+    AIRBENCH_SETTINGS,
     FlipShiftEpochs,
+    FreezeLayerAfter,
     TriangularSchedule,
     WeightAveraging,
     airbench_peak_lr,
+    airbench_settings,
     airbench_weight_decay,
+    device_settings,
     predict_tta,
     shift_pad,
     train_airbench,
@@ -36,25 +40,73 @@ def test_triangular_schedule_shape():
 def _tiny_model():
     inputs = keras.Input((2,))
     outputs = keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")(inputs)
-    return keras.Model(inputs, outputs)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="sgd", loss="mse")
+    model.optimizer.build(model.trainable_variables)
+    return model
 
 
-def test_weight_averaging_follows_the_formula():
+def _drive(cb, model, values):
+    """Pretend the optimiser moved the weight to each of ``values`` in turn, counting its steps as fit does."""
+    w = model.weights[0]
+    cb.set_model(model)
+    cb.on_train_begin()
+    history = []
+    for i, value in enumerate(values):
+        cb.on_train_batch_begin(i)
+        w.assign(np.full((2, 1), float(value), "float32"))
+        model.optimizer.iterations.assign(model.optimizer.iterations + 1)
+        cb.on_train_batch_end(i)
+        history.append(float(w.numpy()[0, 0]))
+    return history
+
+
+@pytest.mark.parametrize("total", [10, 12])
+def test_weight_averaging_follows_the_formula(total):
+    model = _tiny_model()  # the weight starts at 0: the average starts from the initial weights
+    history = _drive(WeightAveraging(total_steps=total, every=5, decay=0.9), model, range(1, total + 1))
+    d5, d10 = 0.9 ** 5 * (5 / total) ** 3, 0.9 ** 5 * (10 / total) ** 3
+    avg5 = d5 * 0.0 + (1 - d5) * 5.0
+    assert history[4] == pytest.approx(avg5)  # the model continues from the average
+    assert history[3] == 4.0 and history[8] == 9.0  # untouched between averaging steps
+    avg10 = d10 * avg5 + (1 - d10) * 10.0  # at step 10 the regular averaging step is made, also when it is the last
+    assert history[9] == pytest.approx(avg10)
+    assert history[-1] == pytest.approx(avg10)  # at the last step the model gets the average
+
+
+def test_weight_averaging_counts_optimiser_steps_and_ends_with_the_average():
     model = _tiny_model()
     cb = WeightAveraging(total_steps=10, every=5, decay=0.9)
     cb.set_model(model)
+    cb.on_train_begin()
     w = model.weights[0]
-    history = []
-    for step in range(1, 11):
-        w.assign(np.full((2, 1), float(step), "float32"))  # pretend the optimiser moved the weight to `step`
-        cb.on_train_batch_end(step - 1)
-        history.append(float(w.numpy()[0, 0]))
+    for i, (value, counted) in enumerate([(1, True), (2, False), (3, True), (4, True), (5, True), (6, True)]):
+        cb.on_train_batch_begin(i)
+        w.assign(np.full((2, 1), float(value), "float32"))
+        if counted:  # a loss-scaling optimiser skips a step with an overflow: iterations stays
+            model.optimizer.iterations.assign(model.optimizer.iterations + 1)
+        cb.on_train_batch_end(i)
     d5 = 0.9 ** 5 * (5 / 10) ** 3
-    # the average starts from the weights after the first step (1.0) and is first updated at step 5
-    avg5 = d5 * 1.0 + (1 - d5) * 5.0
-    assert history[4] == pytest.approx(avg5)  # the model continues from the average
-    assert history[3] == 4.0 and history[8] == 9.0  # untouched between averaging steps
-    assert history[9] == pytest.approx(avg5)  # at the last step the model gets the average (d = 1)
+    avg5 = (1 - d5) * 6.0  # one averaging step, at the optimiser's 5th step (the 6th batch)
+    assert float(w.numpy()[0, 0]) == pytest.approx(avg5)
+    w.assign(np.full((2, 1), 7.0, "float32"))
+    cb.on_train_end()  # training ended before total_steps: the model gets the average
+    assert float(w.numpy()[0, 0]) == pytest.approx(avg5)
+
+
+def test_weight_averaging_saves_and_restores_its_average(tmp_path):
+    model = _tiny_model()
+    cb = WeightAveraging(total_steps=20, every=5, decay=0.9, backup=tmp_path)
+    _drive(cb, model, range(1, 6))
+    cb.on_epoch_end(0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["weight_averaging-5.npz"]
+    saved = [np.array(a.numpy()) for a in cb._average]
+    again = WeightAveraging(total_steps=20, every=5, decay=0.9, backup=tmp_path)
+    again.set_model(model)
+    again.on_train_begin()
+    model.weights[0].assign(np.full((2, 1), 99.0, "float32"))
+    again.on_train_batch_begin(0)
+    assert again.step == 5 and all(np.array_equal(a, b.numpy()) for a, b in zip(saved, again._average))
 
 
 def test_flip_shift_epochs_batches_flips_and_shifts():
@@ -72,6 +124,24 @@ def test_flip_shift_epochs_batches_flips_and_shifts():
         assert np.array_equal(ds.images[idx], expected)
     ds.on_epoch_end()
     assert ds.epoch == 1 and np.array_equal(np.where(~first[:, None, None, None], x[:, :, ::-1], x), ds.images)
+
+
+@pytest.mark.parametrize("alternating", [True, False])
+def test_flip_shift_epochs_each_epoch_follows_from_the_seed_and_its_number(alternating):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (40, 8, 8, 3), dtype=np.uint8)
+    y = np.arange(40) % 10
+    walked = FlipShiftEpochs(x, y, batch_size=8, seed=3, alternating=alternating)
+    served = []
+    for _ in range(4):
+        served.append([walked[i][0] for i in range(len(walked))])
+        walked.on_epoch_end()
+    jumped = FlipShiftEpochs(x, y, batch_size=8, seed=3, alternating=alternating)
+    jumped.epoch = 2  # as a resumed run starts: directly at epoch 2
+    assert all(np.array_equal(a, jumped[i][0]) for i, a in enumerate(served[2]))
+    assert not np.array_equal(served[2][0], served[3][0])  # epochs differ
+    other = FlipShiftEpochs(x, y, batch_size=8, seed=4, alternating=alternating)
+    assert not np.array_equal(other[0][0], served[0][0])
 
 
 def test_flip_shift_epochs_shifts_stay_within_the_mirrored_border():
@@ -167,3 +237,109 @@ def test_airbench_learning_rate_and_weight_decay_follow_the_original():
     assert airbench_peak_lr(0.85) == pytest.approx(11.5 / (1 + 1 / 0.15))
     assert airbench_peak_lr(0.85) * airbench_weight_decay(0.85) == pytest.approx(0.0153 / (1 + 1 / 0.15))
     assert airbench_weight_decay(0.85) == pytest.approx(models.airbench.__kwdefaults__["weight_decay"], rel=1e-3)
+
+
+def test_freeze_layer_after_stops_one_layer_from_the_given_epoch():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    x = keras.layers.Dense(3, name="first")(inputs)
+    outputs = keras.layers.Dense(2, name="second")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(keras.optimizers.SGD(0.1, momentum=0.9), "mse")
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append([w.copy() for w in self.model.get_layer("first").get_weights()]
+                        + [self.model.get_layer("second").get_weights()[0].copy()])
+
+    rng = np.random.default_rng(0)
+    model.fit(rng.normal(size=(32, 4)), rng.normal(size=(32, 2)), batch_size=8, epochs=4, verbose=0,
+              callbacks=[FreezeLayerAfter("first", 2), Record()])
+    changed = [not np.array_equal(a[0], b[0]) for a, b in zip(seen, seen[1:])]
+    assert changed == [True, False, False]  # trained in epochs 0 and 1 only (momentum included)
+    assert all(not np.array_equal(a[2], b[2]) for a, b in zip(seen, seen[1:]))  # the other layer trains on
+    assert model.get_layer("first").trainable  # trainable again after fit
+
+
+def _data(n=200, size=16, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8), rng.integers(0, 10, n)
+
+
+def test_train_airbench_freezes_the_whitening_bias_after_whiten_bias_epochs(monkeypatch):
+    from cnnkit import training
+
+    seen = []
+
+    class Recording(FreezeLayerAfter):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(self.model.get_layer("whiten_shift").get_weights()[0].copy())
+            super().on_epoch_begin(epoch, logs)
+
+    monkeypatch.setattr(training, "FreezeLayerAfter", Recording)
+    x, y = _data(80)
+    model = train_airbench(x, y, widths=(8, 8, 8), epochs=3, batch_size=20, averaging=False, seed=0,
+                           whiten_bias_epochs=1).model
+    bias = model.get_layer("whiten_shift").get_weights()[0]
+    assert np.all(seen[0] == 0) and np.any(seen[1] != 0)  # trained in the first epoch
+    assert np.array_equal(seen[2], seen[1]) and np.array_equal(bias, seen[1])  # not after it
+    assert model.get_layer("whiten_shift").trainable
+    seen.clear()
+    model = train_airbench(x, y, widths=(8, 8, 8), epochs=3, batch_size=20, averaging=False, seed=0,
+                           whiten_bias_epochs=None).model
+    assert seen == [] and not np.array_equal(model.get_layer("whiten_shift").get_weights()[0], bias)
+
+
+def test_train_airbench_resumes_an_interrupted_run_exactly(tmp_path, monkeypatch):
+    x, y = _data()
+    settings = dict(widths=(8, 8, 8), epochs=4, batch_size=40, seed=1, whiten_bias_epochs=3)  # 5 steps/epoch
+
+    class Interrupted(Exception):
+        pass
+
+    class InterruptAfterEpoch2(keras.callbacks.BackupAndRestore):
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            if epoch == 1:
+                raise Interrupted
+
+    whole = train_airbench(x, y, **settings).model.get_weights()
+    backup = tmp_path / "backup"
+    with monkeypatch.context() as m:
+        m.setattr(keras.callbacks, "BackupAndRestore", InterruptAfterEpoch2)
+        with pytest.raises(Interrupted):
+            train_airbench(x, y, backup=backup, **settings)
+    assert (backup / "weight_averaging-10.npz").exists() and (backup / "training_metadata.json").exists()
+    keras.utils.set_random_seed(123)  # a resumed run does not share the global random state
+    resumed = train_airbench(x, y, backup=backup, **settings)
+    assert resumed.model.optimizer.iterations.numpy() == 20 and len(resumed.history["loss"]) == 2
+    assert all(np.array_equal(a, b) for a, b in zip(whole, resumed.model.get_weights()))
+    assert not backup.exists()  # Keras deletes the backup once training completes
+
+
+def test_train_airbench_refuses_a_backup_folder_with_other_files(tmp_path):
+    x, y = _data(40)
+    (tmp_path / "my_notes.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="other files"):
+        train_airbench(x, y, widths=(8, 8, 8), epochs=1, batch_size=20, backup=tmp_path)
+    assert (tmp_path / "my_notes.txt").read_text() == "keep me"
+
+
+def test_train_airbench_include_validation_trains_on_both():
+    x, y = _data(60)
+    run = train_airbench(x[:40], y[:40], widths=(8, 8, 8), epochs=1, batch_size=20,
+                         validation_data=(x[40:], y[40:]), include_validation=True)
+    assert run.model.optimizer.iterations.numpy() == 3 and "val_accuracy" not in run.history
+    with pytest.raises(ValueError, match="validation_data"):
+        train_airbench(x, y, widths=(8, 8, 8), epochs=1, batch_size=20, include_validation=True)
+
+
+def test_airbench_settings_and_device_settings():
+    full, quick = airbench_settings(quick=False), airbench_settings(quick=True)
+    assert full == AIRBENCH_SETTINGS["full"] and full is not AIRBENCH_SETTINGS["full"]
+    assert full["widths"] == (64, 256, 256) and full["batch_size"] == 1024 and quick["epochs"] < full["epochs"]
+    assert set(full) == set(quick)
+    assert device_settings(on_gpu=True) == {"precision": "mixed_float16", "jit_compile": True}
+    assert device_settings(on_gpu=False, quick=True) == {"precision": "float32", "jit_compile": False}
+    assert device_settings(on_gpu=False, quick=False)["precision"] in ("float32", "mixed_bfloat16")
