@@ -219,3 +219,71 @@ def test_short_run_reports_errors_and_nan_in_one_sentence():
     assert before is None and problem.startswith("training raised ")
     before, after, problem = short_run(_tiny(), np.full((4, 4, 4, 1), np.nan, "float32"), np.zeros(4, "int32"), 2)
     assert before is None and "nan" in problem
+
+
+def _raised(build):
+    try:
+        build()
+    except Exception as err:  # noqa: BLE001 - the test wants whatever Keras raises
+        return err
+    raise AssertionError("building the model did not raise")
+
+
+def _layer_fed_to_a_layer():
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((8, 8, 1))  # noqa: F841 - the learner's mistake: never used
+    x = layers.Conv2D(4, 3)  # created, never called on `inputs`
+    return layers.Flatten()(x)
+
+
+def _layer_as_model_output():
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((8, 8, 1))
+    x = layers.Flatten()(inputs)  # noqa: F841 - the learner's mistake: never used
+    outputs = layers.Dense(2)  # created, never called on `x`
+    return keras.Model(inputs, outputs)
+
+
+@pytest.mark.parametrize("build, kind", [(_layer_fed_to_a_layer, "Conv2D"), (_layer_as_model_output, "Dense")])
+def test_error_clause_names_a_layer_created_but_never_called(build, kind):
+    err = _raised(build)
+    assert isinstance(err, ValueError)  # Keras's raw error, which the clause replaces
+    clause = ex.error_clause(err)
+    assert f"the {kind} layer '" in clause and "created but never called on a tensor" in clause
+    assert "positional" not in clause and "KerasTensor" not in clause
+
+
+def test_error_clause_of_any_other_error_is_its_type_and_first_line():
+    assert ex.error_clause(TypeError("bad argument\nmore detail")) == "TypeError (bad argument)"
+    assert ex.error_clause(ValueError("x" * 500)) == f"ValueError ({'x' * 160})"
+    # a ValueError that merely shows a layer is not mistaken for a layer that was never called
+    assert "never called" not in ex.error_clause(ValueError("Input 0 of <Dense name=d, built=True> is bad"))
+
+
+def test_model_checkers_of_every_notebook_name_a_layer_never_called():
+    """nb05's group builder and nb06's model builder run the learner's functional-API code: a layer created but
+    not called gets one plain sentence there, not Keras's raw ValueError."""
+    import keras
+    from keras import layers
+
+    from cnnkit.exercises import nb05, nb06
+
+    def conv_group(x, width, block):
+        x = layers.Conv2D(width, 3, padding="same")  # forgot (x)
+        return layers.MaxPooling2D(2)(x)
+
+    res = nb05.check_conv_group(conv_group, np.zeros((4, 32, 32, 3), "uint8"), np.zeros(4, "int32"))
+    assert not res and "created but never called" in res.message and "Conv2D" in res.message
+
+    def small_binary_cnn(input_shape):
+        inputs = keras.Input(input_shape)
+        x = layers.Rescaling(1 / 255)(inputs)  # noqa: F841 - the learner's mistake: never used
+        outputs = layers.Dense(1, activation="sigmoid")  # forgot (x)
+        return keras.Model(inputs, outputs)
+
+    res = nb06.check_small_cnn(small_binary_cnn, np.zeros((4, 32, 32, 3), "uint8"), np.zeros(4), (32, 32, 3), 1e-3)
+    assert not res and "created but never called" in res.message and "Dense" in res.message

@@ -112,6 +112,40 @@ def test_classic_right_and_the_learners_model_untouched(lenient, fashion, capsys
     assert nb04.check_classic_lenet(softmax_layer, *fashion)  # a separate Softmax layer is fine too
 
 
+def _classic_separate_activations(functional=False, tanh="tanh", pool_first=False):
+    """The classic layout with every activation as its own layer (Activation("tanh"), Activation("softmax"))."""
+    import keras
+    from keras import layers
+
+    def conv_stage(filters):
+        conv, act, pool = layers.Conv2D(filters, 5), layers.Activation(tanh), layers.AveragePooling2D(2)
+        return [conv, pool, act] if pool_first else [conv, act, pool]
+
+    stack = [layers.Rescaling(1 / 255), *conv_stage(6), *conv_stage(16), layers.Flatten(),
+             layers.Dense(120), layers.Activation(tanh), layers.Dense(84), layers.Activation(tanh),
+             layers.Dense(10), layers.Activation("softmax")]
+    if not functional:
+        return keras.Sequential([keras.Input((32, 32, 1)), *stack])
+    inputs = keras.Input((32, 32, 1))
+    x = inputs
+    for layer in stack:
+        x = layer(x)
+    return keras.Model(inputs, x)
+
+
+def test_classic_accepts_every_way_to_write_the_activations(lenient, fashion):
+    import tensorflow as tf
+
+    assert nb04.check_classic_lenet(_classic_separate_activations(), *fashion)
+    assert nb04.check_classic_lenet(_classic_separate_activations(functional=True), *fashion)
+    assert nb04.check_classic_lenet(_classic(activation=tf.nn.tanh), *fashion)  # a function, not a string
+
+
+def test_classic_tanh_after_the_pooling_is_named(lenient, fashion):
+    res = nb04.check_classic_lenet(_classic_separate_activations(pool_first=True), *fashion)
+    assert not res and "before any pooling" in res.message and "linear" not in res.message
+
+
 @pytest.mark.parametrize("kwargs, words", [
     ({"padding": "same"}, "'valid'"),
     ({"activation": "relu"}, "tanh"),
@@ -284,8 +318,8 @@ def test_augmentation_right(lenient, fashion, capsys):
 
 
 @pytest.mark.parametrize("kwargs, words", [
-    ({"mode": "horizontal_and_vertical"}, "upside down"),
-    ({"mode": "vertical"}, "left-right only"),
+    ({"mode": "horizontal_and_vertical"}, "also flips upside down"),
+    ({"mode": "vertical"}, "never mirrors them left-right"),
     ({"height": 0.0}, "never shifts along the height"),
     ({"width": 0.2}, "up to 10%"),
     ({"fill_mode": "reflect"}, "constant 0"),
@@ -295,6 +329,14 @@ def test_augmentation_right(lenient, fashion, capsys):
 def test_augmentation_usual_slips_get_their_sentence(lenient, fashion, kwargs, words):
     res = nb04.check_clothing_augmentation(_augmentation(**kwargs), *fashion)
     assert not res and words in res.message, res.message
+
+
+def test_augmentation_vertical_flip_is_described_truly(lenient, fashion):
+    """'vertical' is not RandomFlip's default and does not flip left-right: the sentence must not say so."""
+    res = nb04.check_clothing_augmentation(_augmentation(mode="vertical"), *fashion)
+    assert not res and "default" not in res.message and "also" not in res.message
+    res = nb04.check_clothing_augmentation(_augmentation(mode="horizontal_and_vertical"), *fashion)
+    assert not res and "default" in res.message
 
 
 def test_augmentation_extra_layers_and_wrong_types(lenient, fashion):

@@ -56,10 +56,10 @@ def test_reduced_mode_run_records_each_seed(lenet_seeds_quick):
     assert [r["seed"] for r in doc["runs"]] == [42, 7]
     assert doc["summary"]["seeds"] == 2 and doc["article_test_accuracy"] == 0.9067
     assert doc["summary"]["min"] == min(r["test_accuracy"] for r in doc["runs"])
-    assert "1,800 train / 200 validation" in doc["data"] and doc["command"].endswith("--seeds 42 7")
+    assert "7,200 train / 800 validation" in doc["data"] and doc["command"].endswith("--seeds 42 7")
     for r in doc["runs"]:
         assert 0.1 < r["test_accuracy"] <= 1 and 1 <= r["best_epoch"] <= r["epochs"]
-        assert (r["train_images"], r["validation_images"], r["test_images"]) == (1800, 200, 1000)
+        assert (r["train_images"], r["validation_images"], r["test_images"]) == (7200, 800, 2000)
     # seed 42 against notebook 04 itself: tests/test_determinism.py
 
 

@@ -17,12 +17,15 @@ The building blocks, public for the per-notebook modules and for new checkers:
 * :func:`as_array`, :func:`typename`: read an answer as numbers, and name its type in a message;
 * :func:`check_recall`: the one recall checker (notebooks 03 and 05 re-export it);
 * :func:`short_run`, :func:`layers_of`, :func:`input_shape`: for checkers of exercises that build a model, a pipeline or a
-  callback: train a few steps and see whether the loss falls; list a model's layers, nested ones included.
+  callback: train a few steps and see whether the loss falls; list a model's layers, nested ones included;
+* :func:`error_clause`: an exception raised by the learner's code as a clause for a checker's sentence (a layer
+  created but never called on a tensor is named as such, not as Keras's raw ValueError).
 """
 
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 
@@ -234,6 +237,30 @@ def input_shape(model):
     return tuple(shape) if isinstance(shape, (tuple, list)) and not isinstance(shape[0], (tuple, list)) else None
 
 
+# How Keras 3 shows a layer object in its errors: "<Conv2D name=conv2d, built=False>"
+_LAYER_IN_ERROR = re.compile(r"<(\w+) name=([\w./-]+), built=\w+>")
+# Keras's errors when a layer object stands where a tensor belongs: passed to another layer, or as a model's output
+_LAYER_NOT_TENSOR = ("Only input tensors may be passed as positional arguments", "must be KerasTensors")
+
+
+def error_clause(err: BaseException) -> str:
+    """An exception raised by the learner's code, as a clause to follow "raised" in a checker's sentence.
+
+    A layer that was created but never called on a tensor (``x = layers.Conv2D(6, 5)`` instead of
+    ``x = layers.Conv2D(6, 5)(x)``) makes Keras raise a ValueError about positional arguments or
+    KerasTensors when the next layer or ``keras.Model`` receives the layer object; that case is named in plain
+    words, with the layer. Any other error gives its type and the first line of its message.
+    """
+    text = str(err)
+    layer = _LAYER_IN_ERROR.search(text)
+    if isinstance(err, ValueError) and layer and any(key in text for key in _LAYER_NOT_TENSOR):
+        kind, name = layer.groups()
+        return (f"a ValueError because the {kind} layer '{name}' was created but never called on a tensor: a "
+                "layer computes nothing until it is called on the previous layer's output, x = layer(x)")
+    first_line = (text.strip().splitlines() or [""])[0]
+    return f"{type(err).__name__} ({first_line[:160]})"
+
+
 def short_run(model, x, y, steps: int, fall: float = 0.0) -> tuple:
     """Train a compiled ``model`` for ``steps`` steps on the one batch ``(x, y)``, as a checker's proof that
     it trains: its loss must fall by more than the fraction ``fall`` of where it started.
@@ -253,8 +280,7 @@ def short_run(model, x, y, steps: int, fall: float = 0.0) -> tuple:
         try:
             logs = model.train_on_batch(x, y, return_dict=True)
         except Exception as err:  # the learner's model may raise anything
-            first_line = (str(err).strip().splitlines() or [""])[0]
-            return None, None, f"training raised {type(err).__name__} ({first_line[:160]})"
+            return None, None, f"training raised {error_clause(err)}"
         loss = float(logs["loss"])
         if not np.isfinite(loss):
             return None, None, f"the loss became {loss} during training"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Check, as_array, check_array, input_shape, layers_of, report, short_run, typename
+from . import Check, as_array, check_array, error_clause, input_shape, layers_of, report, short_run, typename
 
 __all__ = ["check_one_hot", "check_classic_lenet", "check_left_half_fraction", "check_clothing_augmentation",
            "classic_lenet_params", "left_half_fraction", "mean_of_image_shares", "pad_to_32"]
@@ -48,6 +48,43 @@ def pad_to_32(images) -> np.ndarray:
 def _activation(layer) -> str:
     act = getattr(layer, "activation", None)
     return getattr(act, "__name__", str(act))
+
+
+_ACTIVATION_LAYERS = ("Activation", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU")
+
+
+def _is_activation_layer(layer) -> bool:
+    return type(layer).__name__ in _ACTIVATION_LAYERS
+
+
+def _activation_layer_name(layer) -> str:
+    kind = type(layer).__name__
+    return _activation(layer) if kind == "Activation" else kind.lower()
+
+
+def _effective_activations(found) -> tuple:
+    """Each weighted layer's activation as the model computes it: its own ``activation=`` argument, or the
+    activation layers (``Activation("tanh")``, ``Softmax()``...) that follow it directly, in the order applied
+    ("linear" when there is none; two nonlinearities in a row are joined with "+").
+
+    Returns ``(activations, stray)``: a dict from each Conv2D/Dense layer to its activation, and the activation
+    layers that do not follow a weighted layer directly (e.g. a tanh after the pooling).
+    """
+    from keras import layers
+
+    activations, stray, owner = {}, [], None
+    for layer in found:
+        if isinstance(layer, (layers.Conv2D, layers.Dense)):
+            owner = layer
+            own = _activation(layer)
+            activations[layer] = [] if own == "linear" else [own]
+        elif _is_activation_layer(layer) and owner is not None:
+            activations[owner].append(_activation_layer_name(layer))
+        elif _is_activation_layer(layer):
+            stray.append(layer)
+        else:
+            owner = None
+    return {layer: "+".join(chain) or "linear" for layer, chain in activations.items()}, stray
 
 
 CLASSIC_RUN_STEPS = 10  # a few full-batch steps: the loss of a right model falls by a third or more
@@ -119,18 +156,20 @@ def check_classic_lenet(model, images, labels) -> Check:
     if [layer.units for layer in denses] != [120, 84, 10]:
         return report(False, f"{name}'s dense layers have {[layer.units for layer in denses]} units; the "
                             "spec asks for 120, 84 and then 10, one per class.")
-    hidden = [_activation(layer) for layer in convs + denses[:2]]
+    acts, stray = _effective_activations(found)
+    if stray:
+        return report(False, f"{name} applies an activation layer ({_activation_layer_name(stray[0])}) that does not "
+                            "directly follow a convolution or dense layer; in the spec each activation acts on its "
+                            "own layer's output, before any pooling.")
+    hidden = [acts[layer] for layer in convs + denses[:2]]
     if any(a != "tanh" for a in hidden):
         return report(False, f"{name}'s convolutions and hidden dense layers use {sorted(set(hidden))}; the "
                             "classic layout uses tanh in all four.")
-    last = found[-1]
-    if last is denses[-1]:
-        output = _activation(last)
-    elif isinstance(last, (layers.Softmax, layers.Activation)) and _activation(denses[-1]) == "linear":
-        output = "softmax" if isinstance(last, layers.Softmax) else _activation(last)
-    else:
+    after_output = found[found.index(denses[-1]) + 1:]
+    if any(not _is_activation_layer(layer) for layer in after_output):
         return report(False, f"{name} must end with the 10-unit output layer, but its last layer is a "
                             f"{kinds[-1]}.")
+    output = acts[denses[-1]]
     if output != "softmax":
         return report(False, f"{name}'s output layer has the activation '{output}'; it must turn its 10 scores "
                             "into probabilities (softmax).")
@@ -261,10 +300,13 @@ def check_clothing_augmentation(pipeline, images, labels) -> Check:
         return report(False, f"{name} has {len(flips)} RandomFlip and {len(shifts)} RandomTranslation layer(s); "
                             "the spec asks for one of each.")
     flip, shift = flips[0], shifts[0]
+    if flip.mode == "horizontal_and_vertical":
+        return report(False, f"{name}'s RandomFlip uses mode '{flip.mode}' (RandomFlip's default), which also "
+                            "flips upside down; clothing is photographed upright, so flip left-right only.")
     if flip.mode != "horizontal":
-        return report(False, f"{name}'s RandomFlip uses mode '{flip.mode}', which also flips upside down (that "
-                            "is RandomFlip's default); clothing is photographed upright, so flip left-right "
-                            "only.")
+        return report(False, f"{name}'s RandomFlip uses mode '{flip.mode}', which flips images upside down (never "
+                            "seen in these upright photos) and never mirrors them left-right (which keeps the "
+                            "label).")
     ranges = {axis: _factor_range(shift, axis) for axis in ("height", "width")}
     if any(lo == 0 and hi == 0 for lo, hi in ranges.values()):
         still = [axis for axis, (lo, hi) in ranges.items() if lo == 0 and hi == 0]
@@ -286,8 +328,7 @@ def check_clothing_augmentation(pipeline, images, labels) -> Check:
         kept = keras.ops.convert_to_numpy(pipeline(x, training=False))
         changed = keras.ops.convert_to_numpy(pipeline(x, training=True))
     except Exception as err:  # the learner's pipeline may raise anything
-        first_line = (str(err).strip().splitlines() or [""])[0]
-        return report(False, f"{name} raised {type(err).__name__} ({first_line[:160]}) on a batch of images.")
+        return report(False, f"{name} raised {error_clause(err)} on a batch of images.")
     if kept.shape != x.shape or not np.array_equal(kept, x.astype(kept.dtype)):
         return report(False, f"{name} changes images outside training; augmentation must leave them as they are "
                             "when training=False.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Check, as_array, check_array, quietly, report, text_of, typename
+from . import Check, as_array, check_array, error_clause, quietly, report, text_of, typename
 
 __all__ = ["pad_and_crop", "check_pad_and_crop", "conv_params", "dense_params", "article_params",
            "check_whitening", "GROUP_SPEC", "check_conv_group", "triangular_lr", "check_triangular"]
@@ -154,7 +154,7 @@ def check_conv_group(conv_group, images, labels, width: int = 8, block: int = 7,
     try:
         out = conv_group(stem, width, block)
     except Exception as err:  # the learner's code: report any error in one sentence
-        return report(False, f"calling conv_group(x, {width}, {block}) raised {type(err).__name__}: {err}")
+        return report(False, f"calling conv_group(x, {width}, {block}) raised {error_clause(err)}")
     if out is None or not hasattr(out, "shape"):
         return report(False, f"conv_group returned {typename(out)}; it should return the output tensor of the "
                             "last layer (return x).")

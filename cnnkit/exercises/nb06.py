@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import CATS_VS_DOGS_CLASSES as CLASS_NAMES  # label 0 and label 1
-from . import Check, as_array, check_array, check_int, layers_of, report, short_run, typename
+from . import Check, as_array, check_array, check_int, error_clause, layers_of, report, short_run, typename
 from . import input_shape as model_input_shape
 
 
@@ -130,8 +130,7 @@ def check_small_cnn(build, photos, labels, input_shape, learning_rate) -> Check:
         try:
             return build(tuple(shape)), None
         except Exception as err:  # the learner's code may raise anything
-            first_line = (str(err).strip().splitlines() or [""])[0]
-            return None, report(False, f"{name}({tuple(shape)}) raised {type(err).__name__} ({first_line[:160]}).")
+            return None, report(False, f"{name}({tuple(shape)}) raised {error_clause(err)}.")
 
     model, failed = call(input_shape)
     if failed is not None:
