@@ -144,6 +144,16 @@ class _Split:
             raise ValueError(f"{model.name} ends in the nested model {self.last.name}; grad_cam needs the classifier "
                              "around it")
         self.nested = None
+        self.chain = None
+        if isinstance(model, keras.Sequential) and (layer_name is None or layer_name in {x.name for x in leaves}):
+            # A Sequential model runs its layers one after another. Its layers' symbolic outputs may come
+            # from different builds (a model loaded from a .keras file is built again), so a sub-model
+            # between them can lose the path from the maps to the scores; calling the layers in turn cannot.
+            k = None if layer_name is None else [x.name for x in leaves].index(layer_name)
+            if k is not None:
+                self._check_maps(leaves[k])
+            self.chain = (leaves[:-1], k)
+            return
         inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
         if layer_name is None:
             self.maps_model = keras.Model(inputs, self.last.input)
@@ -172,6 +182,14 @@ class _Split:
                              f"use a convolution layer: {', '.join(feature_map_layers(self.model, True))}")
 
     def forward(self, x):
+        if self.chain is not None:
+            layers_, k = self.chain
+            h, maps = x, None
+            for i, layer in enumerate(layers_):
+                h = layer(h, training=False)
+                if i == k:
+                    maps = h
+            return h if k is None else (maps, h)
         if self.nested is None:
             return self.maps_model(x, training=False)
         before, inner, after = self.nested

@@ -250,3 +250,22 @@ def test_rank_correlation():
     assert explain.rank_correlation(np.stack([a, a]), np.stack([a, -a])).tolist() == pytest.approx([1.0, -1.0])
     with pytest.raises(ValueError, match="same shape"):
         explain.rank_correlation(a, a[:2])
+
+
+def test_a_sequential_model_loaded_from_a_keras_file_gives_the_same_maps(tmp_path):
+    # notebook 07 loads notebook 03's saved Sequential model; loading builds it again, which once cut the path
+    # from a layer's maps to the scores (the gradient came back as None)
+    from cnnkit import models
+
+    keras.utils.set_random_seed(0)
+    model = models.blood_cells_cnn((32, 32, 3), filters=(4, 8), augment=models.augmentation(flip="horizontal"))
+    x = np.random.default_rng(0).uniform(0, 255, (3, 32, 32, 3)).astype("float32")
+    model.save(tmp_path / "seq.keras")
+    loaded = keras.models.load_model(tmp_path / "seq.keras")
+    for name in ("block2_relu1", "block1_conv1"):
+        before, after = explain.grad_cam(model, x, name), explain.grad_cam(loaded, x, name)
+        assert before.shape == after.shape and np.allclose(before, after, atol=1e-5)
+    assert np.allclose(explain.saliency(model, x), explain.saliency(loaded, x), atol=1e-5)
+    assert np.allclose(explain.class_scores(loaded, x), explain.class_scores(model, x), atol=1e-4)
+    with pytest.raises(ValueError, match="not feature maps"):
+        explain.grad_cam(loaded, x, "predictions")
