@@ -190,3 +190,18 @@ def test_the_shipped_network_if_present_matches_its_manifest():
     info = json.loads(manifest.read_text())
     assert set(checkpoints.MANIFEST_KEYS) <= set(info) and info["dtype"] == "float32"
     assert checkpoints.file_sha256(checkpoints.PRETRAINED_DIR / info["file"]) == info["sha256"]
+
+
+def test_the_package_ships_the_pretrained_folder():
+    # an installed cnnkit (pip install from the repository, as on Colab) must include the networks and manifests
+    import sys
+    from pathlib import Path
+
+    if sys.version_info < (3, 11):
+        pytest.skip("tomllib needs Python 3.11")
+    import tomllib
+
+    project = tomllib.loads((Path(checkpoints.__file__).parents[1] / "pyproject.toml").read_text())
+    shipped = project["tool"]["setuptools"]["package-data"]["cnnkit"]
+    assert "pretrained/*.keras" in shipped and "pretrained/*.json" in shipped
+    assert checkpoints.PRETRAINED_DIR == Path(checkpoints.__file__).parent / "pretrained"
