@@ -9,6 +9,9 @@
   Grad-CAM can use.
 * :func:`upsample` and :func:`share_inside`: a map at the image's size, and how much of it lies in a
   region (a patch, a stained cell): a number to check a map against what it should show.
+* :func:`reinitialized` and :func:`rank_correlation`: the model-randomisation sanity check (Adebayo et al.,
+  2018, "Sanity Checks for Saliency Maps"): a map that explains the trained model must change when its top
+  layers get fresh random weights.
 
 The *class score* is the one before the softmax or sigmoid (the logit), as in the paper: when the model's
 last layer is a ``Dense`` or ``Activation`` layer ending in a softmax or sigmoid, its pre-activation is
@@ -25,7 +28,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-__all__ = ["grad_cam", "saliency", "class_scores", "feature_map_layers", "upsample", "share_inside"]
+__all__ = ["grad_cam", "saliency", "class_scores", "feature_map_layers", "upsample", "share_inside", "reinitialized",
+           "rank_correlation"]
 
 _FINAL_ACTIVATIONS = ("softmax", "sigmoid")
 
@@ -140,6 +144,16 @@ class _Split:
             raise ValueError(f"{model.name} ends in the nested model {self.last.name}; grad_cam needs the classifier "
                              "around it")
         self.nested = None
+        self.chain = None
+        if isinstance(model, keras.Sequential) and (layer_name is None or layer_name in {x.name for x in leaves}):
+            # A Sequential model runs its layers one after another. Its layers' symbolic outputs may come
+            # from different builds (a model loaded from a .keras file is built again), so a sub-model
+            # between them can lose the path from the maps to the scores; calling the layers in turn cannot.
+            k = None if layer_name is None else [x.name for x in leaves].index(layer_name)
+            if k is not None:
+                self._check_maps(leaves[k])
+            self.chain = (leaves[:-1], k)
+            return
         inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
         if layer_name is None:
             self.maps_model = keras.Model(inputs, self.last.input)
@@ -168,6 +182,14 @@ class _Split:
                              f"use a convolution layer: {', '.join(feature_map_layers(self.model, True))}")
 
     def forward(self, x):
+        if self.chain is not None:
+            layers_, k = self.chain
+            h, maps = x, None
+            for i, layer in enumerate(layers_):
+                h = layer(h, training=False)
+                if i == k:
+                    maps = h
+            return h if k is None else (maps, h)
         if self.nested is None:
             return self.maps_model(x, training=False)
         before, inner, after = self.nested
@@ -360,3 +382,63 @@ def share_inside(maps, masks) -> np.ndarray:
     inside = (big * masks).reshape(len(big), -1).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, inside / np.where(total > 0, total, 1), np.nan)
+
+
+def _find_layer(model, name: str):
+    for layer in _leaf_layers(model):
+        if layer.name == name:
+            return layer
+        if isinstance(layer, keras.Model):
+            found = _find_layer(layer, name)
+            if found is not None:
+                return found
+    return None
+
+
+def reinitialized(model, layer_names, seed: int = 0):
+    """A copy of ``model`` with the same weights, except that the layers ``layer_names`` (also inside a nested
+    model) get fresh random weights from their own initialisers (``kernel_initializer``, ``bias_initializer``).
+
+    The original is left unchanged. This is the "cascading randomisation" of Adebayo et al. (2018): re-initialise
+    the top layers and check that an explanation of the model changes.
+
+    Raises:
+        ValueError: a name that is not a layer of the model, or a layer without a kernel to re-initialise.
+    """
+    names = [layer_names] if isinstance(layer_names, str) else list(layer_names)
+    for name in names:
+        layer = _find_layer(model, name)
+        if layer is None:
+            raise ValueError(f"{model.name} has no layer named {name!r}")
+        if getattr(layer, "kernel", None) is None:
+            raise ValueError(f"layer {name!r} has no kernel to re-initialise (use Dense or convolution layers)")
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    for k, name in enumerate(names):
+        layer = _find_layer(copy, name)
+        for attr in ("kernel", "bias"):
+            var = getattr(layer, attr, None)
+            init = getattr(layer, f"{attr}_initializer", None)
+            if var is None or init is None:
+                continue
+            config = init.get_config()
+            if "seed" in config:
+                init = init.__class__.from_config({**config, "seed": seed + k})
+            var.assign(keras.ops.cast(init(tuple(var.shape), dtype="float32"), var.dtype))
+    return copy
+
+
+def rank_correlation(maps_a, maps_b) -> np.ndarray:
+    """Spearman's rank correlation of each pair of maps (``(N, h, w)`` each, or ``(h, w)``): 1 when both rank
+    the positions alike, about 0 when unrelated; NaN where a map is constant (it ranks nothing)."""
+    from scipy import stats
+
+    a, b = np.asarray(maps_a, dtype="float64"), np.asarray(maps_b, dtype="float64")
+    if a.shape != b.shape:
+        raise ValueError(f"the maps must have the same shape, got {a.shape} and {b.shape}")
+    if a.ndim == 2:
+        a, b = a[None], b[None]
+    out = []
+    for x, y in zip(a.reshape(len(a), -1), b.reshape(len(b), -1)):
+        out.append(np.nan if x.std() == 0 or y.std() == 0 else stats.spearmanr(x, y).statistic)
+    return np.array(out, dtype="float64")

@@ -152,3 +152,32 @@ def test_stained_cell_is_the_largest_purple_region():
     assert data.stained_cell(rgb, threshold=150).sum() == 0
     with pytest.raises(ValueError, match="one RGB image"):
         data.stained_cell(rgb[..., 0])
+
+
+@pytest.mark.parametrize("where", ["top", "bottom", "left", "right", "corner"])
+def test_stained_cell_cut_by_the_frame_keeps_its_pixels_on_the_frame(where):
+    # notebook 07 asks whether misclassified cells touch the frame; the mask must be able to say yes
+    rgb = np.full((40, 50, 3), 200.0)
+    rows, cols = {"top": (slice(0, 8), slice(20, 30)), "bottom": (slice(32, 40), slice(20, 30)),
+                  "left": (slice(15, 25), slice(0, 6)), "right": (slice(15, 25), slice(44, 50)),
+                  "corner": (slice(0, 3), slice(47, 50))}[where]
+    rgb[rows, cols] = (120, 60, 160)
+    rgb[12:14, 10:12] = (120, 60, 160)  # a smaller speck away from the frame
+    mask = data.stained_cell(rgb)
+    expected = np.zeros((40, 50), bool)
+    expected[rows, cols] = True
+    assert np.array_equal(mask, expected)
+    on_frame = mask[[0, -1], :].any() or mask[:, [0, -1]].any()
+    assert on_frame
+
+
+def test_stained_cell_still_closes_gaps_inside_the_cell():
+    rgb = np.full((40, 40, 3), 200.0)
+    rgb[10:20, 10:20] = (120, 60, 160)
+    rgb[14:16, 14:16] = 200.0  # a 2x2 hole in the nucleus
+    rgb[0:6, 0:6] = (120, 60, 160)  # a smaller cell in the corner
+    rgb[2, 2] = 200.0  # with a hole on the frame's side too
+    mask = data.stained_cell(rgb)
+    assert mask[10:20, 10:20].all() and mask.sum() == 100
+    corner = data.stained_cell(rgb[:8, :8])  # the corner cell alone: hole closed, frame pixels kept
+    assert corner[0:6, 0:6].all() and corner.sum() == 36

@@ -205,3 +205,67 @@ def test_a_mixed_precision_model_gives_float32_scores_and_maps():
     assert explain.saliency(model, x).dtype == np.float32
     with pytest.raises(ValueError, match="empty"):
         explain.class_scores(model, x[:0])
+
+
+def test_reinitialized_changes_only_the_named_layers_also_inside_a_nested_base():
+    flat = conv_gap_dense(num_classes=1, activation="sigmoid", channels=3, size=16)
+    base = keras.Model(flat.inputs, flat.get_layer("gap").output, name="base")
+    inputs = keras.Input((16, 16, 3))
+    nested = keras.Model(inputs, flat.get_layer("predictions")(layers.Dropout(0.5)(base(inputs))), name="classifier")
+    before = [w.copy() for w in nested.get_weights()]
+    fresh = explain.reinitialized(nested, ["conv", "predictions"], seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(before, nested.get_weights()))  # the original is untouched
+    old_conv, new_conv = nested.get_layer("base").get_layer("conv"), fresh.get_layer("base").get_layer("conv")
+    assert new_conv is not old_conv and not np.allclose(new_conv.kernel.numpy(), old_conv.kernel.numpy())
+    assert not np.allclose(fresh.get_layer("predictions").kernel.numpy(), nested.get_layer("predictions").kernel.numpy())
+    only_head = explain.reinitialized(nested, "predictions", seed=3)
+    assert np.array_equal(only_head.get_layer("base").get_layer("conv").kernel.numpy(), old_conv.kernel.numpy())
+    # the same seed gives the same fresh weights
+    again = explain.reinitialized(nested, ["conv", "predictions"], seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(fresh.get_weights(), again.get_weights()))
+    with pytest.raises(ValueError, match="no layer named 'nope'"):
+        explain.reinitialized(nested, ["nope"])
+    with pytest.raises(ValueError, match="no kernel"):
+        explain.reinitialized(nested, ["relu"])
+
+
+def test_the_randomisation_check_tells_a_model_explanation_from_an_edge_detector():
+    # Grad-CAM of the trained toy model changes when its weights are re-initialised
+    model = conv_gap_dense(num_classes=3, size=16, channels=3)
+    x = images(8, size=16, channels=3)
+    trained = explain.grad_cam(model, x, "relu", class_index=0)
+    fresh = explain.grad_cam(explain.reinitialized(model, ["conv", "predictions"], seed=5), x, "relu", class_index=0)
+    rho = explain.rank_correlation(trained, fresh)
+    assert rho.shape == (8,) and np.nanmean(rho) < 0.5
+    # a "map" that ignores the model (the image's brightness) would pass no such test: it cannot change
+    brightness = x.mean(axis=-1)
+    assert np.allclose(explain.rank_correlation(brightness, brightness), 1.0)
+
+
+def test_rank_correlation():
+    a = np.arange(16, dtype=float).reshape(4, 4)
+    assert explain.rank_correlation(a, a ** 3)[0] == pytest.approx(1.0)  # the same order: 1
+    assert explain.rank_correlation(a, -a)[0] == pytest.approx(-1.0)
+    assert np.isnan(explain.rank_correlation(a, np.zeros((4, 4)))[0])  # a constant map ranks nothing
+    assert explain.rank_correlation(np.stack([a, a]), np.stack([a, -a])).tolist() == pytest.approx([1.0, -1.0])
+    with pytest.raises(ValueError, match="same shape"):
+        explain.rank_correlation(a, a[:2])
+
+
+def test_a_sequential_model_loaded_from_a_keras_file_gives_the_same_maps(tmp_path):
+    # notebook 07 loads notebook 03's saved Sequential model; loading builds it again, which once cut the path
+    # from a layer's maps to the scores (the gradient came back as None)
+    from cnnkit import models
+
+    keras.utils.set_random_seed(0)
+    model = models.blood_cells_cnn((32, 32, 3), filters=(4, 8), augment=models.augmentation(flip="horizontal"))
+    x = np.random.default_rng(0).uniform(0, 255, (3, 32, 32, 3)).astype("float32")
+    model.save(tmp_path / "seq.keras")
+    loaded = keras.models.load_model(tmp_path / "seq.keras")
+    for name in ("block2_relu1", "block1_conv1"):
+        before, after = explain.grad_cam(model, x, name), explain.grad_cam(loaded, x, name)
+        assert before.shape == after.shape and np.allclose(before, after, atol=1e-5)
+    assert np.allclose(explain.saliency(model, x), explain.saliency(loaded, x), atol=1e-5)
+    assert np.allclose(explain.class_scores(loaded, x), explain.class_scores(model, x), atol=1e-4)
+    with pytest.raises(ValueError, match="not feature maps"):
+        explain.grad_cam(loaded, x, "predictions")

@@ -144,13 +144,20 @@ def stained_cell(rgb, threshold: float = 30.0) -> np.ndarray:
     The stain colours the white cell's nucleus purple: blue exceeds green by more than ``threshold``. The
     purple pixels are joined by two rounds of binary closing, and the largest connected region is the cell;
     smaller specks (on red cells, at the border) are dropped. All False when no pixel is purple.
+
+    A cell cut by the frame keeps its pixels on the frame: the closing runs on the mask extended by its own
+    edge values (a cell continues past the frame), not on a mask surrounded by False, whose erosion would
+    strip the two outermost rows and columns.
     """
     from scipy import ndimage
 
     rgb = np.asarray(rgb, dtype=np.float32)
     if rgb.ndim != 3 or rgb.shape[-1] != 3:
         raise ValueError(f"stained_cell takes one RGB image (height, width, 3), got shape {rgb.shape}")
-    mask = ndimage.binary_closing((rgb[..., 2] - rgb[..., 1]) > threshold, iterations=2)
+    purple = (rgb[..., 2] - rgb[..., 1]) > threshold
+    rounds = 2
+    padded = np.pad(purple, rounds, mode="edge")  # each closing round reaches one pixel further
+    mask = ndimage.binary_closing(padded, iterations=rounds)[rounds:-rounds, rounds:-rounds]
     labelled, n = ndimage.label(mask)
     if n == 0:
         return np.zeros(mask.shape, bool)
