@@ -56,6 +56,16 @@ def test_cats_vs_dogs_split_is_notebook_06s_split(pack):
         split.files("val")
 
 
+def test_the_cpu_cap_of_500_per_class_keeps_the_recorded_split(pack):
+    """Notebook 06 caps full settings at 500 photos per class without a GPU; on the pack (500 per class) that
+    is every photo, so the split is the one the recorded full-size CPU run trained and tested on."""
+    capped, everything = data.cats_vs_dogs_split(limit_per_class=500), data.cats_vs_dogs_split()
+    for name in ("train", "validation", "test"):
+        assert capped.files(name) == everything.files(name)
+    assert (len(capped.train), len(capped.validation), len(capped.test)) == (640, 160, 200)
+    fewer = data.cats_vs_dogs_split(limit_per_class=499)
+    assert len(fewer.paths) == 998 and fewer.fingerprint("test") != capped.fingerprint("test")
+
 
 def test_notebooks_06_and_07_take_their_split_from_the_same_function():
     for name in ("06_cats_vs_dogs_sigmoid", "07_transfer_learning_and_gradcam"):

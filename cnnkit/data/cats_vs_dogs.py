@@ -109,6 +109,8 @@ def cats_vs_dogs_split(limit_per_class: int | None = None, seed: int = 42, test_
     seeded stratified split: ``test_fraction`` of them for test, ``validation_fraction`` of the rest for
     validation, the remainder for training (:func:`split_indices`). The defaults are notebook 06's settings,
     so two notebooks calling this with the same ``limit_per_class`` get the same photos in each split.
+    A ``limit_per_class`` at least as large as a class leaves that class whole: on the offline pack (500
+    per class) ``limit_per_class=500`` gives exactly the split of ``None``.
     """
     index = index_folder(ensure_cats_vs_dogs(), class_names=CATS_VS_DOGS_CLASSES, limit_per_class=limit_per_class,
                          seed=seed)
