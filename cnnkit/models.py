@@ -324,7 +324,7 @@ def cats_dogs_cnn(input_shape=(128, 128, 3), filters=(32, 64, 128, 256), dropout
 def blood_cells_cnn(input_shape=(200, 200, 3), num_classes: int = 4, filters=(16, 32, 64, 128), dropout: float = 0.3,
                     bn_momentum: float = 0.9, augment=None, rescale: bool = True,
                     name: str = "bn_gap_augment") -> keras.Sequential:
-    """Notebook 03's improved blood-cell model (notebook 07 retrains it for Grad-CAM): a :func:`vgg_style` preset.
+    """Notebook 03's improved blood-cell model (03 saves it for notebook 07's Grad-CAM): a :func:`vgg_style` preset.
 
     One 3x3 convolution with batch norm and ReLU per block, each block ending in a 2x2 max-pool, global
     average pooling, dropout and a softmax. 98,676 parameters with the defaults (480 of them batch-norm

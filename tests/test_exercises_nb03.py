@@ -22,7 +22,7 @@ def _no_leak(res, *values):
         assert str(v) not in res.message and f"{v:,}" not in res.message
 
 
-# ---------------------------------------------------------------- Exercise 2: shared smears
+# ---------------------------------------------------------------- Exercise 3: shared smears
 
 def test_shared_count_helper():
     assert nb03.shared_count(SIMPLE, TRAIN) == 3  # 5, 5 and 9
@@ -111,7 +111,7 @@ def test_float32_bytes_strict_raises(strict):
         nb03.check_float32_bytes(1)
 
 
-# ---------------------------------------------------------------- Exercise 3: dense parameters
+# ---------------------------------------------------------------- Exercise 2: dense parameters
 
 def test_article_dense_params_matches_keras():
     from cnnkit import models

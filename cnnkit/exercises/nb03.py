@@ -50,7 +50,7 @@ def article_dense_params(image_size: int = 200, filters: int = 32, units: int = 
 
 
 def check_article_dense_params(answer, image_size: int = 200) -> Check:
-    """Exercise 3: parameters of the articles' model's ``Dense(128)`` layer for ``image_size x image_size`` input."""
+    """Exercise 2: parameters of the articles' model's ``Dense(128)`` layer for ``image_size x image_size`` input."""
     expected = article_dense_params(image_size)
     if hasattr(answer, "item") and np.ndim(answer) == 0:
         answer = answer.item()
@@ -69,7 +69,7 @@ def shared_count(query_sources, train_sources) -> int:
 
 
 def check_shared_count(answer, query_sources, train_sources) -> Check:
-    """Exercise 2: the number of query images whose source smear also has images in the training set."""
+    """Exercise 3: the number of query images whose source smear also has images in the training set."""
     expected = shared_count(query_sources, train_sources)
     if hasattr(answer, "item") and np.ndim(answer) == 0:
         answer = answer.item()
