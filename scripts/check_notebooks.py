@@ -42,7 +42,7 @@ CHECKER = re.compile(r"\b(nb\d\d|exercises)\.check_\w+\(")
 FINAL = ("## Summary", "## Where to go next")
 WORD_LIMIT = 5_000
 # Notebooks over WORD_LIMIT today, whose owners are cutting them (file stems): checked as soon as they leave.
-OVER_WORD_LIMIT_FOR_NOW = {"03_blood_cells", "04_lenet_fashion_mnist", "05_cifar10_augmentation",
+OVER_WORD_LIMIT_FOR_NOW = {"03_blood_cells", "04_lenet_fashion_mnist",
                            "06_cats_vs_dogs_sigmoid"}
 
 
