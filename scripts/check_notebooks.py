@@ -42,7 +42,7 @@ CHECKER = re.compile(r"\b(nb\d\d|exercises)\.check_\w+\(")
 FINAL = ("## Summary", "## Where to go next")
 WORD_LIMIT = 5_000
 # Notebooks over WORD_LIMIT today, whose owners are cutting them (file stems): checked as soon as they leave.
-OVER_WORD_LIMIT_FOR_NOW = {"05_cifar10_augmentation"}
+OVER_WORD_LIMIT_FOR_NOW: set[str] = set()  # none: every notebook is within the limit
 
 
 def _tags(cell):

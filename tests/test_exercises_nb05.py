@@ -131,6 +131,29 @@ def test_whitening_right_any_order_and_sign(cov, capsys):
     assert "Correct" in capsys.readouterr().out
 
 
+def test_whitening_success_message_does_not_claim_unit_variance(cov, capsys):
+    assert nb05.check_whitening(_solution(cov), cov, eps=5e-4)
+    out = capsys.readouterr().out
+    assert "variance about 1" not in out and "lam / (lam + EPS)" in out and "weakest" in out
+
+
+def test_whitening_without_eps_is_named(cov, lenient):
+    vals, vecs = np.linalg.eigh(cov)
+    w = vecs / np.sqrt(vals)
+    assert np.allclose(w.T @ cov @ w, np.eye(12))  # exactly whitened: the old message called this "not the identity"
+    result = nb05.check_whitening(w, cov, eps=5e-4)
+    assert not result and "without EPS" in result.message and "is not" not in result.message
+
+
+def test_whitening_scaled_but_correlated_or_wrong_gain(cov, lenient):
+    vals, vecs = np.linalg.eigh(cov)
+    rotated = np.linalg.qr(np.random.default_rng(1).normal(size=(12, 12)))[0]
+    result = nb05.check_whitening(rotated / np.sqrt(vals + 5e-4), cov, eps=5e-4)
+    assert not result and "not diagonal" in result.message
+    result = nb05.check_whitening(vecs / np.sqrt(vals + 5e-2), cov, eps=5e-4)
+    assert not result and "eigenvalue / (eigenvalue + EPS)" in result.message
+
+
 def test_whitening_forgot_scaling(cov, lenient):
     _, vecs = np.linalg.eigh(cov)
     result = nb05.check_whitening(vecs, cov, eps=5e-4)
@@ -153,7 +176,7 @@ def test_whitening_wrong_shape_type_and_other(cov, lenient):
     assert "shape" in nb05.check_whitening(np.eye(3), cov, eps=5e-4).message
     assert "NumPy array" in nb05.check_whitening("W", cov, eps=5e-4).message
     result = nb05.check_whitening(np.eye(12), cov, eps=5e-4)
-    assert not result and "identity" in result.message and "eigh" not in result.message
+    assert not result and "not diagonal" in result.message and "eigh" not in result.message
 
 
 def test_whitening_strict_raises(cov):
@@ -262,3 +285,28 @@ def test_triangular_errors(lenient):
             nb05.check_triangular(lambda s: 0.0, peak=1.5, total=440)
         finally:
             del os.environ["CNNKIT_STRICT_CHECKS"]
+
+
+# ---------------------------------------------------------------- the notebook's hints give no answer away
+
+
+def _exercise_comments(number):
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "05_cifar10_augmentation.ipynb").read_text())
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and source.startswith(f"# Exercise {number}:"):
+            return "\n".join(line for line in source.splitlines() if line.lstrip().startswith("#"))
+    raise AssertionError(f"no code cell of Exercise {number} in notebook 05")
+
+
+def test_whitening_exercise_comments_do_not_state_the_formula():
+    comments = _exercise_comments(2)
+    assert "sqrt" not in comments and "EPS)" not in comments
+
+
+def test_schedule_exercise_hint_does_not_spell_out_the_interpolations():
+    comments = _exercise_comments(4)
+    assert "(TOTAL - TOP)" not in comments and "step / TOP" not in comments and "0.07" not in comments

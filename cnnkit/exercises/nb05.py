@@ -80,8 +80,9 @@ def article_params(padding: str = "valid", size: int = 32, channels: int = 3, nu
 def check_whitening(W, cov, eps: float) -> Check:
     """Exercise 2: whitening filters ``W`` (one per column) for the patch covariance ``cov``.
 
-    Right when ``W.T @ cov @ W`` is the diagonal matrix ``lam / (lam + eps)`` (uncorrelated outputs of variance
-    about 1), whatever the order and signs of the columns.
+    Right when ``W.T @ cov @ W`` is the diagonal matrix ``lam / (lam + eps)``, whatever the order and signs of
+    the columns: uncorrelated outputs, of variance close to 1 along the strong directions and well below 1 along
+    those whose variance ``lam`` is comparable to ``eps`` (``eps`` caps their gain).
     """
     cov = np.asarray(cov, dtype=np.float64)
     n = cov.shape[0]
@@ -97,9 +98,15 @@ def check_whitening(W, cov, eps: float) -> Check:
     out = arr.T @ cov @ arr
     target = np.sort(lam / (lam + eps))
     off = np.abs(out - np.diag(np.diag(out))).max()
-    if off < 1e-6 * max(1.0, np.abs(out).max()) and np.allclose(np.sort(np.diag(out)), target, rtol=1e-5, atol=1e-9):
-        return report(True, "Correct: W.T @ cov @ W is diagonal with entries lam / (lam + EPS), about 1: the "
-                            "whitened patches are uncorrelated, each with variance about 1.")
+    diagonal = off < 1e-6 * max(1.0, np.abs(out).max())
+    if diagonal and np.allclose(np.sort(np.diag(out)), target, rtol=1e-5, atol=1e-9):
+        return report(True, f"Correct: W.T @ cov @ W is diagonal with entries lam / (lam + EPS): the whitened patches "
+                            f"are uncorrelated, with variance close to 1 along the strong directions and down to "
+                            f"{target.min():.2f} along the weakest, where EPS caps the gain.")
+    if diagonal and np.allclose(np.diag(out), 1.0, rtol=1e-5, atol=1e-9) and not np.allclose(target, 1.0, rtol=1e-5):
+        return report(False, "W.T @ cov @ W is exactly the identity, so W divides by sqrt(eigenvalue) without EPS: "
+                            "add EPS to each eigenvalue, so that the weakest directions are not amplified without "
+                            "limit.")
     if np.allclose(arr.T @ arr, np.eye(n), atol=1e-6) and off < 1e-6 * max(1.0, np.abs(out).max()):
         return report(False, "W's columns are the eigenvectors, but not yet divided by sqrt(eigenvalue + EPS): the "
                             "outputs are uncorrelated but keep their very different variances.")
@@ -110,8 +117,11 @@ def check_whitening(W, cov, eps: float) -> Check:
     if np.allclose(np.abs(arr), np.abs(vecs * (lam + eps)[None, :] ** -1), rtol=1e-6, atol=1e-12):
         return report(False, "W divides by the eigenvalues themselves: the variance falls with the square of the "
                             "gain, so divide by their square roots.")
-    return report(False, "W.T @ cov @ W is not (nearly) the identity: the whitened patches would still be "
-                        "correlated or of unequal variance. Use the eigenvectors of cov, scaled column by column.")
+    if not diagonal:
+        return report(False, "W.T @ cov @ W is not diagonal: the whitened patches would still be correlated. Use the "
+                            "eigenvectors of cov as the columns, each scaled by its own number.")
+    return report(False, "W.T @ cov @ W is diagonal, but its entries are not eigenvalue / (eigenvalue + EPS): check "
+                        "the number each column is divided by.")
 
 
 # Exercise 3: the layers of one airbench group, in order: (name suffix, class name, settings)
