@@ -414,7 +414,7 @@ AIRBENCH_SETTINGS = {
     "full": {"widths": (64, 256, 256), "epochs": 10, "batch_size": 1024, "momentum": 0.85,
              "label_smoothing": 0.2, "whiten_images": 5000, "whiten_bias_epochs": 3, "val_fraction": 0.1,
              "include_validation": True, "seed": 42},
-    "quick": {"widths": (16, 32, 32), "epochs": 2, "batch_size": 100, "momentum": 0.85,
+    "quick": {"widths": (24, 48, 48), "epochs": 4, "batch_size": 250, "momentum": 0.85,
               "label_smoothing": 0.2, "whiten_images": 5000, "whiten_bias_epochs": 3, "val_fraction": 0.1,
               "include_validation": False, "seed": 42},
 }
