@@ -39,13 +39,15 @@ SYLLABUS = {
     "01_pixels_and_convolution": ("Pixels as numbers; convolution by hand and in Keras; padding, stride",
                                   "Fashion-MNIST, CIFAR-10, blood cells"),
     "02_pooling_and_activations": ("Pooling, activations, softmax; a conv-ReLU-pool block", "CIFAR-10, blood cells"),
-    "03_blood_cells": ("A 4-class classifier from image folders, without leakage", "Blood Cell Images (Kaggle)"),
-    "04_lenet_fashion_mnist": ("LeNet-style CNN, validation, early stopping, error analysis", "Fashion-MNIST"),
+    "03_blood_cells": ("A 4-class classifier from image folders: the articles' way first, the leakage found and "
+                       "fixed (a split by smear), an improved CNN, the test set used once", "Blood Cell Images (Kaggle)"),
+    "04_lenet_fashion_mnist": ("LeNet-style CNN, validation, early stopping, error analysis; optimisers (SGD, "
+                               "momentum, Nesterov, Adam), weight decay, learning-rate schedules", "Fashion-MNIST"),
     "05_cifar10_augmentation": ("Augmentation, measured; a fast modern CNN ingredient by ingredient (whitening, "
-                                "schedule, weight averaging, TTA); several devices; saving models", "CIFAR-10"),
+                                "schedule, weight averaging, TTA); saving and resuming; several devices", "CIFAR-10"),
     "06_cats_vs_dogs_sigmoid": ("Binary classification with one sigmoid unit; thresholds, ROC", "PetImages"),
-    "07_transfer_learning_and_gradcam": ("Reuse a trained network (transfer learning, fine-tuning); Grad-CAM",
-                                         "PetImages, CIFAR-10, blood cells"),
+    "07_transfer_learning_and_gradcam": ("Reuse a trained network (transfer learning, fine-tuning); feature maps; "
+                                         "Grad-CAM and its sanity check", "PetImages, CIFAR-10, blood cells"),
 }
 
 
