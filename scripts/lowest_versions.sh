@@ -19,7 +19,9 @@ ROOT="$PWD"
 WORK="${LOWEST_DIR:-/tmp/cnnkit-lowest}"
 LOG="${LOWEST_LOG:-results/lowest_versions.log}"
 PY="${LOWEST_PYTHON:-python3}"
-[ "$#" -gt 0 ] || set -- tests notebooks/01_pixels_and_convolution.ipynb notebooks/04_lenet_fashion_mnist.ipynb
+# tests/test_packaging.py::test_lowest_versions_log_tested_the_bounds checks the log this run writes: left out.
+[ "$#" -gt 0 ] || set -- tests notebooks/01_pixels_and_convolution.ipynb notebooks/04_lenet_fashion_mnist.ipynb \
+  --deselect tests/test_packaging.py::test_lowest_versions_log_tested_the_bounds
 if [ -z "${CNNKIT_DATA:-}" ] || [ ! -d "$CNNKIT_DATA" ]; then
   echo "Set CNNKIT_DATA to a data root (the offline data pack will do)." >&2
   exit 1

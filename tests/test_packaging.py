@@ -55,6 +55,9 @@ NEEDS = [
     # keras.utils.set_random_seed resets unseeded keras.random draws from 3.13.0 on (3.12.4 does not, with
     # TensorFlow 2.16.1: tests/test_config.py::test_set_seed_makes_runs_repeatable; scripts/lowest_versions.sh)
     (r"keras\.utils\.set_random_seed\(", "keras", "3.13"),
+    # pyplot before 3.9.0 imports IPython.core.pylabtools.backend2gui, gone in IPython 9 (a kernel with
+    # MPLBACKEND=Agg fails at the first plot with 3.8.4; scripts/lowest_versions.sh)
+    (r"matplotlib\.pyplot", "matplotlib", "3.9"),
 ]
 
 
