@@ -23,10 +23,10 @@ from pathlib import Path
 # scripts/lowest_versions.sh (results/lowest_versions.log); latest: the newest releases, as CI installs them.
 TESTED = {
     "Python": ("3.11", "3.11"),
-    "TensorFlow": ("2.16.1", "2.21.0"),
+    "TensorFlow": ("2.17.0", "2.21.0"),
     "Keras": ("3.13.0", "3.15.1"),
 }
-# The Pythons that TensorFlow publishes wheels for across TESTED's range (2.16: 3.9 to 3.12; 2.21: 3.10 to
+# The Pythons that TensorFlow publishes wheels for across TESTED's range (2.17: 3.9 to 3.12; 2.21: 3.10 to
 # 3.13; none for 3.14 but a pre-release), from 3.10, pyproject.toml's requires-python.
 SUPPORTED_PYTHON = ("3.10", "3.13")
 

@@ -13,6 +13,10 @@
 # whose environment is the "latest" tested set: its versions go into the log too; optional).
 # Needs a package index (PyPI) for uv and the packages. Heavy: run it with `nice -n 10` on a shared machine.
 set -euo pipefail
+
+# The whole script is this function, which bash reads before it runs: editing the file during a run cannot
+# change that run.
+main() {
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
@@ -32,6 +36,7 @@ export UV_CACHE_DIR="${UV_CACHE_DIR:-$WORK/uv-cache}"
 unset PYTHONPATH VIRTUAL_ENV
 
 mkdir -p "$WORK" "$(dirname "$LOG")"
+rm -f "$LOG"  # a new file: output still coming from an earlier run goes to the old one
 exec > >(tee "$LOG") 2>&1
 echo "# scripts/lowest_versions.sh at commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)'), $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "# $(uname -sm), $(nproc) CPU cores; CNNKIT_DATA=$CNNKIT_DATA"
@@ -94,3 +99,6 @@ status=0
 "$WORK/venv/bin/pytest" -p no:cacheprovider "$@" || status=$?
 echo "pytest exit status: $status"
 exit "$status"
+}
+
+main "$@"
