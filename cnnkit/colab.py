@@ -5,6 +5,9 @@ which on Colab runs ``pip install "cnnkit @ git+{COURSE_REPO}@{COURSE_REF}"``. B
 ``[tool.cnnkit]`` in ``pyproject.toml`` (:func:`course_repository`), and written into every notebook by
 ``python -m cnnkit colab-ref REF`` (:func:`set_colab_ref`).
 
+The Colab-only branch of a Setup cell (:func:`colab_block`) is the same in every notebook; a test runs it as
+Colab would, with the install source pointed at a local checkout (:func:`with_install_source`).
+
 A badge opens ``<repository>/blob/<ref>/<folder>/<notebook>`` on Colab. The instructor notebooks
 (``notebooks/``, with solutions) point at their own folder; the student edition points at the published
 student notebooks in ``student/`` (:data:`STUDENT_FOLDER`), so a learner's badge never opens a solution.
@@ -22,6 +25,7 @@ INSTRUCTOR_FOLDER, STUDENT_FOLDER = "notebooks", "student"
 _REF_LINE = re.compile(r'COURSE_REPO, COURSE_REF = "([^"]*)", "([^"]*)"')
 _BADGE = re.compile(r"colab\.research\.google\.com/github/([^/\s]+/[^/\s]+)/blob/(\S+?)/(notebooks|student)/")
 _VALID_REF = re.compile(r"[A-Za-z0-9._][A-Za-z0-9._/-]*")
+COLAB_IF = 'if "google.colab" in sys.modules:'
 
 
 def course_repository(pyproject="pyproject.toml") -> tuple[str, str]:
@@ -30,6 +34,27 @@ def course_repository(pyproject="pyproject.toml") -> tuple[str, str]:
     section = text.split("[tool.cnnkit]", 1)[1].split("\n[", 1)[0]
     values = dict(re.findall(r'(?m)^(repository|colab_ref) = "([^"]*)"$', section))
     return values["repository"], values["colab_ref"]
+
+
+def colab_block(source: str) -> str | None:
+    """The Colab-only branch of a Setup cell's source: its ``if "google.colab" in sys.modules:`` line and the
+    indented lines under it (None when the cell has no such branch)."""
+    lines = source.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(COLAB_IF):
+            end = i + 1
+            while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+                end += 1
+            return "\n".join(lines[i:end]).rstrip() + "\n"
+    return None
+
+
+def with_install_source(block: str, repo: str, ref: str) -> str:
+    """``block`` (a Colab branch) with its ``COURSE_REPO, COURSE_REF`` line set to ``repo`` and ``ref``."""
+    new, n = _REF_LINE.subn(lambda _: f'COURSE_REPO, COURSE_REF = "{repo}", "{ref}"', block)
+    if n != 1:
+        raise ValueError(f"expected one COURSE_REPO, COURSE_REF line in the Colab branch, found {n}")
+    return new
 
 
 def colab_settings(nb) -> list:

@@ -1,18 +1,104 @@
 """``python -m cnnkit doctor``: is this machine ready for the course?
 
-It prints the environment report (versions, GPU, data root, mode), then, for each dataset, whether it is
-in the data root and whether it is the **full** dataset or a **sample** of it (such as the offline data
-pack's), with counts. Nothing is downloaded. The exit status is 0 when all four datasets are there and
-readable, 1 otherwise (also when the data root itself does not exist), so a workshop can use it as its
-pre-flight check.
+It prints the environment report (versions, GPU, data root, mode), then whether the running Python,
+TensorFlow and Keras are inside the range the course was tested on (:data:`TESTED`, :func:`check_versions`),
+then, for each dataset, whether it is in the data root and whether it is the **full** dataset or a
+**sample** of it (such as the offline data pack's), with counts. Nothing is downloaded. The exit status is 0
+when the versions can run the course and all four datasets are there and readable, 1 otherwise (also when
+the data root itself does not exist), so a workshop can use it as its pre-flight check. A version newer
+than the tested range, or a Python that TensorFlow supports but the course was not tested on, is a warning
+only.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+# The one place that says which versions the course was tested with (tests check it against pyproject.toml's
+# lower bounds and requires-python). Lowest: pyproject.toml's lower bounds, installed and tested by
+# scripts/lowest_versions.sh (results/lowest_versions.log); latest: the newest releases, as CI installs them.
+TESTED = {
+    "Python": ("3.11", "3.11"),
+    "TensorFlow": ("2.17.0", "2.21.0"),
+    "Keras": ("3.13.0", "3.15.1"),
+}
+# The Pythons that TensorFlow publishes wheels for across TESTED's range (2.17: 3.9 to 3.12; 2.21: 3.10 to
+# 3.13; none for 3.14 but a pre-release), from 3.10, pyproject.toml's requires-python.
+SUPPORTED_PYTHON = ("3.10", "3.13")
+
+
+@dataclass
+class VersionCheck:
+    """What :func:`check_versions` found for Python, TensorFlow or Keras."""
+
+    name: str
+    version: str
+    status: str  # "ok", "warning" (should work, not tested) or "problem" (cannot run the course)
+    message: str  # empty when ok
+
+
+def _release(version: str) -> tuple:
+    """``(3, 9, 0)`` from ``"3.9.0"``, ``"3.9.0rc1"`` or ``"2.16.1-dev"``: the numbers only, padded to three."""
+    parts = [int(p) for p in re.findall(r"\d+", re.match(r"[\d.]*", version).group())[:3]]
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
+def _minor(version: str) -> tuple:
+    return _release(version)[:2]
+
+
+def check_versions(python: str | None = None, tensorflow: str | None = None, keras: str | None = None) -> list:
+    """Python, TensorFlow and Keras against :data:`TESTED`; by default the running ones.
+
+    Outside the tested range each gets a message saying what to do: older than the lower bound (or a Python
+    TensorFlow has no wheels for) is a ``"problem"``; newer than the latest tested release, or a supported
+    but untested Python, is a ``"warning"``.
+    """
+    import platform
+
+    if python is None:
+        python = platform.python_version()
+    if tensorflow is None or keras is None:
+        from .quiet import import_tensorflow
+
+        tf = import_tensorflow()
+        import keras as keras_module
+
+        tensorflow = tf.__version__ if tensorflow is None else tensorflow
+        keras = keras_module.__version__ if keras is None else keras
+    checks = []
+    low, high = (_minor(v) for v in SUPPORTED_PYTHON)
+    tested = "Python " + (TESTED["Python"][0] if TESTED["Python"][0] == TESTED["Python"][1]
+                          else " to ".join(TESTED["Python"]))
+    if not low <= _minor(python) <= high:
+        checks.append(VersionCheck("Python", python, "problem", (
+            f"Python {python} is outside the supported range {SUPPORTED_PYTHON[0]} to {SUPPORTED_PYTHON[1]}"
+            f"{': TensorFlow publishes no wheels for it' if _minor(python) > high else ''}. Make a virtual "
+            f"environment with a supported Python ({tested} is the tested one), e.g.  python3.11 -m venv .venv")))
+    elif not _minor(TESTED["Python"][0]) <= _minor(python) <= _minor(TESTED["Python"][1]):
+        checks.append(VersionCheck("Python", python, "warning", (
+            f"Python {python} is supported (TensorFlow has wheels for it) but the course was tested on {tested}; "
+            f"it should work. If something fails, try {tested}.")))
+    else:
+        checks.append(VersionCheck("Python", python, "ok", ""))
+    for name, version, pip_name in (("TensorFlow", tensorflow, "tensorflow"), ("Keras", keras, "keras")):
+        first, last = TESTED[name]
+        if _release(version) < _release(first):
+            checks.append(VersionCheck(name, version, "problem", (
+                f"{name} {version} is older than the course needs ({first} or newer): "
+                f'pip install --upgrade "{pip_name}>={first}"')))
+        elif _release(version) > _release(last):
+            checks.append(VersionCheck(name, version, "warning", (
+                f"{name} {version} is newer than the course was tested with ({first} to {last}); it should "
+                f'work. If something fails, install the tested release:  pip install "{pip_name}=={last}"')))
+        else:
+            checks.append(VersionCheck(name, version, "ok", ""))
+    return checks
+
 
 # The full datasets, as their publishers release them (images per split or class). A data root with
 # fewer holds a sample.
@@ -123,7 +209,14 @@ def run(file=None) -> int:
 
     out = file or sys.stdout
     import_tensorflow()  # before env_report, so that TensorFlow's start-up notices stay out of the report
-    env_report(file=out)
+    info = env_report(file=out)
+    versions = check_versions(info["python"], info["tensorflow"], info["keras"])
+    print(f"\nVersions (tested: {', '.join(f'{n} {a} to {b}' if a != b else f'{n} {a}' for n, (a, b) in TESTED.items())}):",
+          file=out)
+    for c in versions:
+        mark = {"ok": "ok     ", "warning": "WARNING", "problem": "PROBLEM"}[c.status]
+        print(f"  {mark} {c.name:<11} {c.version}" + (f": {c.message}" if c.message else ""), file=out)
+    bad_versions = any(c.status == "problem" for c in versions)
     print("\nDatasets:", file=out)
     problem = missing_root_message()
     if problem:
@@ -137,6 +230,10 @@ def run(file=None) -> int:
     if missing:
         print(f"\n{len(missing)} dataset(s) missing or unreadable. Online, a notebook downloads what it needs when "
               "first used; before a workshop, or to work offline, run  python -m cnnkit download all.", file=out)
+        return 1
+    if bad_versions:
+        print("\nThe versions marked PROBLEM cannot run the course: do what their line says, then run  "
+              "python -m cnnkit doctor  again.", file=out)
         return 1
     if any(c.scope == "sample" for c in checks):
         print("\nThe notebooks run on a sample too (CI uses the offline pack's), but what a model trained on a "

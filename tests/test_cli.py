@@ -22,9 +22,10 @@ def test_download_help():
 def test_doctor_on_the_pack(pack, capsys):
     assert cli.main(["doctor"]) == 0
     out = capsys.readouterr().out
-    assert "TensorFlow" in out and "Data root" in out
-    assert out.count("ok     ") == 4
-    lines = {line.split()[1]: line for line in out.splitlines() if line.startswith("  ok")}
+    assert "TensorFlow" in out and "Data root" in out and "Versions (tested: Python " in out
+    datasets = out.split("\nDatasets:", 1)[1]
+    assert datasets.count("ok     ") == 4
+    lines = {line.split()[1]: line for line in datasets.splitlines() if line.startswith("  ok")}
     assert "full dataset: 60,000 train, 10,000 test" in lines["fashion-mnist"]
     # the pack's CIFAR-10 holds 2,000 images of each of the five training batches: a sample, and said so
     assert "sample: 10,000 of 50,000 train, 2,000 of 10,000 test" in lines["cifar-10"]

@@ -59,4 +59,64 @@ def test_run_returns_1_for_a_missing_root(tmp_path, monkeypatch, capsys):
 def test_run_on_the_pack(pack, capsys):
     assert doctor.run() == 0
     out = capsys.readouterr().out
-    assert out.count("ok     ") == 4 and "not comparable" in out  # samples are named as such
+    datasets = out.split("\nDatasets:", 1)[1]
+    assert datasets.count("ok     ") == 4 and "not comparable" in out  # samples are named as such
+
+
+def test_versions_inside_the_tested_range_are_ok():
+    (py, _), (tf_low, tf_high), (k_low, k_high) = doctor.TESTED.values()
+    for tf, keras in ((tf_low, k_low), (tf_high, k_high), (tf_high + "rc1", k_low)):
+        assert [c.status for c in doctor.check_versions(py + ".2", tf, keras)] == ["ok", "ok", "ok"]
+
+
+@pytest.mark.parametrize("python, tensorflow, keras, expected", [
+    # older than the bound, or a Python TensorFlow has no wheels for: a problem, with the command that fixes it
+    ("3.11.9", "2.15.1", "3.15.1", ("ok", "problem", "ok")),
+    ("3.11.9", "2.21.0", "3.8.0", ("ok", "ok", "problem")),
+    ("3.14.0", "2.21.0", "3.15.1", ("problem", "ok", "ok")),
+    ("3.9.18", "2.21.0", "3.15.1", ("problem", "ok", "ok")),
+    # newer than tested, or a supported Python the course was not tested on: a warning
+    ("3.12.3", "2.22.0rc0", "3.16.0", ("warning", "warning", "warning")),
+    ("3.13.1", "2.21.0", "3.15.1", ("warning", "ok", "ok")),
+    ("3.10.12", "2.21.0", "3.15.1", ("warning", "ok", "ok")),
+])
+def test_versions_outside_the_tested_range(python, tensorflow, keras, expected):
+    checks = doctor.check_versions(python, tensorflow, keras)
+    assert tuple(c.status for c in checks) == expected
+    for c, version in zip(checks, (python, tensorflow, keras)):
+        assert c.version == version and (c.message == "") == (c.status == "ok")
+    py, tf, k = checks
+    tf_low, k_low, k_high = doctor.TESTED["TensorFlow"][0], *doctor.TESTED["Keras"]
+    if tf.status == "problem":
+        assert f'pip install --upgrade "tensorflow>={tf_low}"' in tf.message
+    if k.status == "problem":
+        assert f'pip install --upgrade "keras>={k_low}"' in k.message
+    if k.status == "warning":
+        assert "newer than the course was tested with" in k.message
+        assert f'pip install "keras=={k_high}"' in k.message
+    if py.status == "problem":
+        assert "outside the supported range 3.10 to 3.13" in py.message and "venv" in py.message
+        assert ("TensorFlow publishes no wheels for it" in py.message) == python.startswith("3.14")
+    if py.status == "warning":
+        assert "the course was tested on Python 3.11" in py.message
+
+
+def test_release_numbers():
+    assert doctor._release("3.9.0") == (3, 9, 0) and doctor._release("2.16") == (2, 16, 0)
+    assert doctor._release("2.22.0rc0") == (2, 22, 0) and doctor._release("2.16.1-dev2024") == (2, 16, 1)
+
+
+def test_run_returns_1_for_a_version_that_cannot_run_the_course(pack, monkeypatch, capsys):
+    check = doctor.check_versions
+    monkeypatch.setattr(doctor, "check_versions", lambda *_: check("3.11.7", "2.21.0", "3.8.0"))
+    assert doctor.run() == 1
+    out = capsys.readouterr().out
+    assert "PROBLEM Keras       3.8.0: Keras 3.8.0 is older than the course needs" in out
+    assert "The versions marked PROBLEM cannot run the course" in out
+
+
+def test_run_warns_but_passes_for_a_newer_keras(pack, monkeypatch, capsys):
+    check = doctor.check_versions
+    monkeypatch.setattr(doctor, "check_versions", lambda *_: check("3.11.7", "2.21.0", "3.99.0"))
+    assert doctor.run() == 0
+    assert "WARNING Keras       3.99.0: Keras 3.99.0 is newer than the course was tested with" in capsys.readouterr().out

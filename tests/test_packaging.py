@@ -52,6 +52,15 @@ NEEDS = [
     (r"set_[xy]ticks\([^)\n]*, [^)\n]*\)", "matplotlib", "3.5"),  # set_ticks(ticks, labels): 3.5.0 what's new
     (r"classification_report\([^)]*zero_division", "scikit-learn", "0.22.1"),  # honoured since 0.22.1
     (r"dataset_download\([^)]*output_dir=", "kagglehub", "0.4.3"),  # kagglehub 0.4.3 changelog
+    # keras.utils.set_random_seed resets unseeded keras.random draws from 3.13.0 on (3.12.4 does not, with
+    # TensorFlow 2.16.1: tests/test_config.py::test_set_seed_makes_runs_repeatable; scripts/lowest_versions.sh)
+    (r"keras\.utils\.set_random_seed\(", "keras", "3.13"),
+    # pyplot before 3.9.0 imports IPython.core.pylabtools.backend2gui, gone in IPython 9 (a kernel with
+    # MPLBACKEND=Agg fails at the first plot with 3.8.4; scripts/lowest_versions.sh)
+    (r"matplotlib\.pyplot", "matplotlib", "3.9"),
+    # TensorFlow 2.16.x computes convolutions wrongly (even NaN) with "same" padding and a kernel larger than
+    # the image; 2.17.0 does not (tests/test_ops.py::test_conv2d_matches_tf_nn_conv2d)
+    (r"Conv2D\(", "tensorflow", "2.17"),
 ]
 
 
@@ -107,3 +116,43 @@ def test_every_notebook_has_title_badge_setup_and_summary():
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
         assert 'if "google.colab" in sys.modules' in code and "cnnkit.set_seed(" in code, path.name
         assert "cnnkit.env_report()" in code, path.name
+
+
+def _bound(spec: str) -> str:
+    assert spec.startswith(">=") and "," not in spec, f"expected one lower bound, got {spec!r}"
+    return spec[2:]
+
+
+def test_doctor_tested_range_starts_at_the_bounds():
+    from cnnkit.doctor import SUPPORTED_PYTHON, TESTED, _release
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    bounds = {_name(s): _spec(s)[1] for s in project["dependencies"]}
+    for name, package in (("TensorFlow", "tensorflow"), ("Keras", "keras")):
+        first, last = TESTED[name]
+        assert _release(_bound(bounds[package])) == _release(first), (name, bounds[package], first)
+        assert _release(first) <= _release(last)
+    assert _bound(project["requires-python"]) == SUPPORTED_PYTHON[0]
+    assert SUPPORTED_PYTHON[0] <= TESTED["Python"][0] <= TESTED["Python"][1] <= SUPPORTED_PYTHON[1]
+
+
+def test_lowest_versions_log_tested_the_bounds():
+    """results/lowest_versions.log (scripts/lowest_versions.sh) installed every bound exactly, and passed."""
+    from cnnkit.doctor import TESTED, _release
+
+    log = (ROOT / "results" / "lowest_versions.log").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    installed = dict(re.findall(r"(?m)^  (\S+) +(\S+) +\(pyproject\.toml: ", log))
+    assert set(installed) == {_name(s) for s in project["dependencies"]}
+    for spec in project["dependencies"]:
+        name, bound = _spec(spec)
+        assert _release(installed[name]) == _release(_bound(bound)), f"the log installed {name} {installed[name]}, not {spec}"
+    python = re.search(r"(?m)^# Python: Python (\d+\.\d+)", log).group(1)
+    assert TESTED["Python"][0] <= python <= TESTED["Python"][1]
+    latest = dict(re.findall(r"(?m)^  (tensorflow|keras) +(\S+)$", log.split("== the latest set", 1)[1]))
+    assert (latest["tensorflow"], latest["keras"]) == (TESTED["TensorFlow"][1], TESTED["Keras"][1])
+    summary = log.split("== pytest ", 1)[1]
+    assert "notebooks/01_" in summary.splitlines()[0] and "notebooks/04_" in summary.splitlines()[0]
+    result = re.findall(r"(?m)^=+ (.*) in [\d.]+s", summary)[-1]  # pytest's last line: "976 passed, 3 skipped"
+    assert "passed" in result and "failed" not in result and "error" not in result, result
+    assert summary.rstrip().endswith("pytest exit status: 0")

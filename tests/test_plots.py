@@ -157,7 +157,7 @@ def test_overlay_heatmap_stretches_the_map_over_the_image_with_a_colour_bar():
     heat = np.arange(12, dtype=float).reshape(3, 4)
     hm = plots.overlay_heatmap(ax1, image, heat, alpha=0.5, colorbar=True, label="importance", title="Grad-CAM")
     assert len(ax1.images) == 2 and ax1.images[0].get_array().shape == (32, 48, 3)
-    assert hm.get_extent() == [-0.5, 47.5, 31.5, -0.5]  # the 3x4 map covers the whole 32x48 image
+    assert list(hm.get_extent()) == [-0.5, 47.5, 31.5, -0.5]  # the 3x4 map covers the whole 32x48 image
     assert hm.get_alpha() == 0.5 and hm.get_clim() == (0.0, 11.0)
     assert hm.colorbar is not None and hm.colorbar.ax.get_ylabel() == "importance"
     assert ax1.get_title() == "Grad-CAM"
