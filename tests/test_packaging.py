@@ -92,12 +92,14 @@ def test_readme_quick_start_uses_a_venv_and_reduced_mode():
     assert _quick_start_commands() == [
         "python3 -m venv .venv && . .venv/bin/activate",
         'pip install -e ".[dev]"',
-        "CNNKIT_QUICK=1 jupyter lab notebooks/",
-        "pytest",
+        "python -m cnnkit preflight",
+        "CNNKIT_QUICK=1 jupyter lab student/",  # a learner starts in the student edition, not the solutions
     ]
     start = (ROOT / "README.md").read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
     assert ".venv\\Scripts\\activate" in start and "conda env create -f environment.yml" in start
-    assert "$env:CNNKIT_QUICK" in start  # the Windows form of reduced mode
+    assert "$env:CNNKIT_QUICK=1; jupyter lab student/" in start  # the Windows form of reduced mode
+    assert "second terminal" in start and "`pytest`" in start  # Jupyter holds the first one
+    assert "2.7 GB" in start and "1.1 GB" in start  # the install's and the datasets' sizes
 
 
 def test_every_notebook_has_title_badge_setup_and_summary():
