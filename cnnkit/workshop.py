@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,8 +44,10 @@ def markdown_words(notebook) -> int:
 
 
 def exercise_count(notebook) -> int:
-    """Exercises in ``notebook`` (a path, or a notebook already read): its Markdown headings ``### Exercise N · ...``."""
-    return sum(1 for c in _cells(notebook) if c["cell_type"] == "markdown" and "".join(c["source"]).startswith("### Exercise "))
+    """Exercises in ``notebook`` (a path, or a notebook already read): its Markdown headings ``### Exercise N · ...``, wherever they
+    stand in a cell."""
+    return sum(1 for c in _cells(notebook) if c["cell_type"] == "markdown"
+               for line in "".join(c["source"]).splitlines() if re.match(r"### Exercise \d+ · ", line))
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,11 @@ def _quick_run(results, stem, seconds):
 
 def test_words_and_exercises_are_counted(tmp_path):
     path = _notebook(tmp_path / "01_x.ipynb", ["# 01 · Title\n\nfour words here", "two  words"], exercises=2)
-    assert workshop.markdown_words(path) == 7 + 2 + 2 * 6  # "### Exercise N · Build it" is six words
-    assert workshop.exercise_count(path) == 2
+    nb = workshop.json.loads(path.read_text())
+    nb["cells"][1]["source"] = "two  words\n\n### Exercise 3 · Inside a cell"  # a heading below other text counts
+    path.write_text(workshop.json.dumps(nb))
+    assert workshop.markdown_words(path) == 7 + 2 + 7 + 2 * 6  # "### Exercise 3 · Inside a cell": seven words
+    assert workshop.exercise_count(path) == 3
 
 
 def test_budget_adds_reading_running_and_exercises(tmp_path):
