@@ -269,17 +269,24 @@ def update_timings(results_dir="results", target=None, check: bool = False) -> b
     return True
 
 
-def update_readme(readme="README.md", results_dir="results", check: bool = False) -> bool:
-    """Replace the table between the syllabus markers; return True if it changed (or would, with check)."""
-    readme = Path(readme)
-    text = readme.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise ValueError(f"{readme} has no {START} ... {END} markers")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    new = f"{head}{START}\n{syllabus_table(results_dir)}\n{END}{tail}"
+def replace_between(path, start: str, end: str, body: str, check: bool = False) -> bool:
+    """Replace what stands between the markers ``start`` and ``end`` in the file at ``path`` with ``body``;
+    return True if that changed the file (or would, with ``check``, which writes nothing). The generated
+    parts of the README and of the workshop kit are written this way."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        raise ValueError(f"{path} has no {start} ... {end} markers")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    new = f"{head}{start}\n{body}\n{end}{tail}"
     if new == text:
         return False
     if not check:
-        readme.write_text(new, encoding="utf-8")
+        path.write_text(new, encoding="utf-8")
     return True
+
+
+def update_readme(readme="README.md", results_dir="results", check: bool = False) -> bool:
+    """Replace the table between the syllabus markers; return True if it changed (or would, with check)."""
+    return replace_between(readme, START, END, syllabus_table(results_dir), check)

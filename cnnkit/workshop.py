@@ -170,18 +170,9 @@ def kit_tables(notebooks_dir="notebooks", results_dir="results") -> str:
 def update_kit(kit="docs/workshop.md", notebooks_dir="notebooks", results_dir="results", check: bool = False) -> bool:
     """Replace the generated part of the workshop kit (between its markers); return True if it changed (or
     would, with ``check``)."""
-    kit = Path(kit)
-    text = kit.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise ValueError(f"{kit} has no {START} ... {END} markers")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    new = f"{head}{START}\n{kit_tables(notebooks_dir, results_dir)}\n{END}{tail}"
-    if new == text:
-        return False
-    if not check:
-        kit.write_text(new, encoding="utf-8")
-    return True
+    from .runner import replace_between
+
+    return replace_between(kit, START, END, kit_tables(notebooks_dir, results_dir), check)
 
 
 def preflight(images: int = 3_000, epochs: int = 3, file=None) -> dict:
