@@ -159,7 +159,7 @@ class WeightAveraging(keras.callbacks.Callback):
             return
         os.makedirs(self.backup, exist_ok=True)
         path = self._file(self.step)
-        tmp = path + ".tmp.npz"
+        tmp = path.removesuffix(".npz") + ".tmp.npz"  # weight_averaging-N.tmp.npz: a name _BACKUP_FILE allows
         np.savez(tmp, **{f"w{i}": keras.ops.convert_to_numpy(a.value) for i, a in enumerate(self._average)})
         os.replace(tmp, path)
         for old in self._saved_steps()[:-2]:  # keep this epoch's and the previous one's

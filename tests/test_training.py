@@ -1,5 +1,7 @@
 """cnnkit.training: the triangular schedule, weight averaging, re-augmented epochs, test-time augmentation."""
 
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -343,3 +345,33 @@ def test_airbench_settings_and_device_settings():
     assert device_settings(on_gpu=True) == {"precision": "mixed_float16", "jit_compile": True}
     assert device_settings(on_gpu=False, quick=True) == {"precision": "float32", "jit_compile": False}
     assert device_settings(on_gpu=False, quick=False)["precision"] in ("float32", "mixed_bfloat16")
+
+
+def test_a_half_written_average_does_not_block_resuming(tmp_path):
+    """A run killed while saving its weight average leaves weight_averaging-N.tmp.npz behind; the backup
+    folder must still be accepted when the training is started again, and the file must be one it writes."""
+    import numpy as np
+
+    from cnnkit.training import WeightAveraging, _check_backup_folder
+
+    averaging = WeightAveraging(total_steps=10, backup=str(tmp_path))
+    averaging._average = [keras.Variable(np.zeros(2, "float32"))]
+    averaging.step = 5
+    written = []
+    real_savez = np.savez
+
+    def spy(file, **arrays):
+        written.append(os.path.basename(file))
+        real_savez(file, **arrays)
+
+    np.savez = spy
+    try:
+        averaging.on_epoch_end(0)
+    finally:
+        np.savez = real_savez
+    assert written == ["weight_averaging-5.tmp.npz"]
+    (tmp_path / "weight_averaging-9.tmp.npz").write_bytes(b"cut short")
+    _check_backup_folder(tmp_path)  # no ValueError: it is the averaging's own file
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="other files"):
+        _check_backup_folder(tmp_path)
