@@ -130,10 +130,11 @@ def schedule(plan: list[Budget], days: int = 1) -> list[list[tuple[str, str]]]:
     total = sum(b.minutes for b in plan)
     out, todo = [], list(plan)
     for day in range(days):
-        share = total * (day + 1) / days  # the notebooks whose budgets end by this share go on this day
-        done = sum(b.minutes for b in plan) - sum(b.minutes for b in todo)
+        share = total * (day + 1) / days  # this day ends where the running total comes closest to this share
+        done = total - sum(b.minutes for b in todo)
         take = 0
-        while take < len(todo) and (day == days - 1 or done + todo[take].minutes <= share or take == 0):
+        while take < len(todo) and (day == days - 1 or take == 0
+                                    or abs(done + todo[take].minutes - share) < abs(done - share)):
             done += todo[take].minutes
             take += 1
         rows, left = _day(todo[:take])

@@ -110,3 +110,12 @@ def test_preflight_without_data_says_what_is_missing(data_root, capsys):
         workshop.preflight()
     assert cli.main(["preflight"]) == 1
     assert "fashion-mnist" in capsys.readouterr().err.lower()
+
+
+def test_two_days_split_where_the_days_come_closest():
+    minutes = [5, 60, 60, 80, 70, 70, 80, 65]  # budgets like the course's: 205 + 285 or 275 + 215 minutes
+    plan = [workshop.Budget(f"0{i}_nb{i}", m * workshop.READING_WPM, 0, None) for i, m in enumerate(minutes)]
+    assert [b.minutes for b in plan] == minutes
+    days = workshop.schedule(plan, days=2)
+    taught = [[s for _, s in rows if s[:2].isdigit() and s[2] == " "] for rows in days]
+    assert taught[0] == [f"0{i} nb{i}" for i in range(5)]  # 275 vs 215 minutes, not 205 vs 285
