@@ -23,6 +23,7 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 
 MODELS_ENV = "CNNKIT_MODELS"
@@ -227,7 +228,12 @@ def load_reusable(name: str, made_by: str | None = None, folder=None, dtype: str
     own = model_path(name)
     shipped = PRETRAINED_DIR if folder is None else Path(folder)
     if own.is_file():
-        return load_model(name, made_by=made_by, dtype=dtype), {"origin": "own", "name": name, "path": str(own)}
+        try:
+            return load_model(name, made_by=made_by, dtype=dtype), {"origin": "own", "name": name, "path": str(own)}
+        except Exception as err:  # a damaged or foreign file of the learner's: say so in one line, use the shipped one
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+            warnings.warn(f"Your own {own} could not be loaded ({type(err).__name__}: {first}); using the course's "
+                          "shipped copy instead. Your file is left as it is.", stacklevel=2)
     try:
         model, manifest = load_pretrained(name, folder=folder, dtype=dtype)
     except ModelNotFoundError:
