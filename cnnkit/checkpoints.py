@@ -18,13 +18,14 @@ notebook 05's CIFAR-10 network this way).
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import re
 import tempfile
 import warnings
 from pathlib import Path
+
+from .fetch import sha256sum as file_sha256  # the SHA-256 of a file, as downloads are checked
 
 MODELS_ENV = "CNNKIT_MODELS"
 
@@ -137,15 +138,6 @@ def with_dtype(model, dtype: str = "float32"):
     copy = keras.models.clone_model(model, clone_function=clone)
     copy.set_weights(model.get_weights())
     return copy
-
-
-def file_sha256(path) -> str:
-    """The SHA-256 of a file's bytes, as 64 hex digits (read in 1 MiB pieces)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for piece in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(piece)
-    return digest.hexdigest()
 
 
 def _read_manifest(path: Path) -> dict:

@@ -27,7 +27,6 @@ epoch when started again with the same ``--backup`` folder.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -37,14 +36,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "cifar10_airbench"
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def parse_args(argv=None):
@@ -109,7 +100,7 @@ def main(argv=None) -> dict:
         shipped = keras.models.load_model(tmp)  # evaluate what is shipped: the float32 file
         plain = training.predict_tta(shipped, x_test, level=0, output="logits").argmax(axis=1)
         tta = training.predict_tta(shipped, x_test, level=2, output="logits").argmax(axis=1)
-        digest = sha256(Path(tmp))
+        digest = checkpoints.file_sha256(Path(tmp))
         if targets[0].exists() and not args.force:  # appeared while training
             sys.exit(f"refusing to overwrite {targets[0]}; pass --force to replace")
         os.replace(tmp, targets[0])
