@@ -29,6 +29,7 @@ lower by hand).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sys
@@ -75,6 +76,33 @@ def import_tensorflow():
             import tensorflow  # noqa: F401
     return sys.modules["tensorflow"]
 
+
+
+_RETRACING = "triggered tf.function retracing"
+
+
+class _DropRetracingNotice(logging.Filter):
+    def filter(self, record):
+        return _RETRACING not in record.getMessage()
+
+
+@contextlib.contextmanager
+def retracing_notices_dropped():
+    """Within the block, TensorFlow's warning "N out of the last M calls to <function ...> triggered tf.function
+    retracing" is dropped; every other message still shows.
+
+    Each Keras model traces its own training, evaluation and prediction functions once. TensorFlow counts the
+    tracings of all functions made from the same code together, so code that trains or evaluates several new
+    models in turn (notebook 05's ablation, its test-set evaluation of four models) gets this ~700-character
+    warning although nothing is traced more than once per model.
+    """
+    logger = logging.getLogger("tensorflow")
+    notice_filter = _DropRetracingNotice()
+    logger.addFilter(notice_filter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(notice_filter)
 
 # Importing this module is how a notebook's Setup cell loads TensorFlow quietly (see the module docstring).
 import_tensorflow()

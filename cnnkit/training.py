@@ -13,8 +13,6 @@ re-augmented epochs and test-time augmentation (notebook 05's fast CIFAR-10 reci
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import re
 import warnings
@@ -27,7 +25,7 @@ from keras import ops
 
 __all__ = ["TriangularSchedule", "WeightAveraging", "FlipShiftEpochs", "FreezeLayerAfter", "predict_tta", "shift_pad",
            "AirbenchRun", "AIRBENCH_SETTINGS", "airbench_settings", "device_settings", "airbench_peak_lr",
-           "airbench_weight_decay", "train_airbench", "retracing_notices_dropped"]
+           "airbench_weight_decay", "train_airbench"]
 
 
 @keras.saving.register_keras_serializable(package="cnnkit")
@@ -569,30 +567,3 @@ def train_airbench(x_train, y_train, *, widths=(64, 256, 256), epochs: int = 10,
     finally:
         keras.mixed_precision.set_global_policy(previous)
     return AirbenchRun(model, history.history, t.seconds)
-
-
-_RETRACING = "triggered tf.function retracing"
-
-
-class _DropRetracingNotice(logging.Filter):
-    def filter(self, record):
-        return _RETRACING not in record.getMessage()
-
-
-@contextlib.contextmanager
-def retracing_notices_dropped():
-    """Within the block, TensorFlow's warning "N out of the last M calls to <function ...> triggered tf.function
-    retracing" is dropped; every other message still shows.
-
-    Each Keras model traces its own training, evaluation and prediction functions once. TensorFlow counts the
-    tracings of all functions made from the same code together, so code that trains or evaluates several new
-    models in turn (notebook 05's ablation, its test-set evaluation of four models) gets this ~700-character
-    warning although nothing is traced more than once per model.
-    """
-    logger = logging.getLogger("tensorflow")
-    notice_filter = _DropRetracingNotice()
-    logger.addFilter(notice_filter)
-    try:
-        yield
-    finally:
-        logger.removeFilter(notice_filter)

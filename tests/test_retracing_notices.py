@@ -1,8 +1,8 @@
-"""training.retracing_notices_dropped: drops exactly TensorFlow's frequent-retracing warning, only within the block."""
+"""quiet.retracing_notices_dropped: drops exactly TensorFlow's frequent-retracing warning, only within the block."""
 
 import logging
 
-from cnnkit import training
+from cnnkit import quiet
 
 NOTICE = ("5 out of the last 13 calls to <function TensorFlowTrainer._make_function.<locals>.multi_step_on_iterator "
           "at 0x7f> triggered tf.function retracing. Tracing is expensive ...")
@@ -11,7 +11,7 @@ NOTICE = ("5 out of the last 13 calls to <function TensorFlowTrainer._make_funct
 def test_drops_only_the_retracing_notice_and_only_inside(caplog):
     logger = logging.getLogger("tensorflow")
     with caplog.at_level(logging.WARNING, logger="tensorflow"):
-        with training.retracing_notices_dropped():
+        with quiet.retracing_notices_dropped():
             logger.warning(NOTICE)
             logger.warning("something else")
         logger.warning(NOTICE)
@@ -22,7 +22,7 @@ def test_drops_only_the_retracing_notice_and_only_inside(caplog):
 def test_filter_is_removed_after_an_error(caplog):
     logger = logging.getLogger("tensorflow")
     try:
-        with training.retracing_notices_dropped():
+        with quiet.retracing_notices_dropped():
             raise RuntimeError("boom")
     except RuntimeError:
         pass
