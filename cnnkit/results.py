@@ -155,9 +155,12 @@ def _timing(run: dict | None) -> dict | None:
         return None
     machine = run.get("machine", {})
     where = run["device"][5:] if run["device"].startswith("gpu: ") else machine.get("cpu")
-    labels = list(dict.fromkeys(data_label(m) for m in run.get("models", [])))  # each different one once
-    return {"seconds": run["wall_seconds"], "machine": where, "cores": machine.get("cpu_count"),
-            "data": "; ".join(labels)}
+    by_label = {}  # each different data label once, with the models that used it when they differ
+    for m in run.get("models", []):
+        by_label.setdefault(data_label(m), []).append(m["model"])
+    data = "; ".join(by_label) if len(by_label) <= 1 else "; ".join(
+        f"{', '.join(names)}: {label}" for label, names in by_label.items())
+    return {"seconds": run["wall_seconds"], "machine": where, "cores": machine.get("cpu_count"), "data": data}
 
 
 def timings(results_dir) -> dict:

@@ -123,7 +123,7 @@ def test_timings_show_each_different_data_once(tmp_path):
     b = {"model": "b", "data_scope": "full", "train_images": 4000, "test_images": 2487}
     (tmp_path / "07_z.json").write_text(json.dumps({"runs": [_run("full", "cpu", 600, models=[a, dict(a, model="c"), b])]}))
     assert results.timings(tmp_path)["07_z"]["full_cpu"]["data"] == (
-        "sample: 640 train / 200 test; full dataset: 4,000 train / 2,487 test")
+        "a, c: sample: 640 train / 200 test; b: full dataset: 4,000 train / 2,487 test")  # which model used which
 
 
 def test_shipped_times_agree_with_results():
