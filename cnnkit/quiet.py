@@ -77,7 +77,6 @@ def import_tensorflow():
     return sys.modules["tensorflow"]
 
 
-
 _RETRACING = "triggered tf.function retracing"
 
 
@@ -103,6 +102,7 @@ def retracing_notices_dropped():
         yield
     finally:
         logger.removeFilter(notice_filter)
+
 
 # Importing this module is how a notebook's Setup cell loads TensorFlow quietly (see the module docstring).
 import_tensorflow()

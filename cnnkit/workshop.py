@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .runner import replace_between
+
 # Brysbaert (2019), "How many words do we read per minute? A review and meta-analysis of reading rate",
 # Journal of Memory and Language 109: silent reading of English non-fiction averages 238 words a minute.
 # Technical prose with code beside it is slower, so the course plans with 200.
@@ -171,8 +173,6 @@ def kit_tables(notebooks_dir="notebooks", results_dir="results") -> str:
 def update_kit(kit="docs/workshop.md", notebooks_dir="notebooks", results_dir="results", check: bool = False) -> bool:
     """Replace the generated part of the workshop kit (between its markers); return True if it changed (or
     would, with ``check``)."""
-    from .runner import replace_between
-
     return replace_between(kit, START, END, kit_tables(notebooks_dir, results_dir), check)
 
 
